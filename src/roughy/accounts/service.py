@@ -1,0 +1,103 @@
+"""Accounts and their API keys: creation, minting, revocation, and authentication."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from roughy.accounts.models import Account, ApiKey
+from roughy.db import utcnow
+from roughy.errors import ApiError, not_found
+
+KEY_PREFIX_LEN = 11  # "sk_" and 8 characters: enough to find the row, too little to guess
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class MintedKey:
+    key: ApiKey
+    plaintext: str
+
+
+def _hash(plaintext: str) -> str:
+    return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+def create_account(session: Session, email: str, name: str | None = None) -> Account:
+    email = email.strip().lower()
+    if session.scalar(select(Account).where(Account.email == email)) is not None:
+        raise ApiError("conflict", f"An account with the email {email} exists already.")
+    account = Account(email=email, name=name)
+    session.add(account)
+    session.flush()
+    return account
+
+
+def find_account(session: Session, email: str) -> Account:
+    account = session.scalar(select(Account).where(Account.email == email.strip().lower()))
+    if account is None:
+        raise not_found("Account")
+    return account
+
+
+def mint_key(session: Session, account: Account, name: str = "default") -> MintedKey:
+    plaintext = "sk_" + secrets.token_urlsafe(32)
+    key = ApiKey(
+        account_id=account.id,
+        name=name,
+        prefix=plaintext[:KEY_PREFIX_LEN],
+        key_hash=_hash(plaintext),
+    )
+    session.add(key)
+    session.flush()
+    return MintedKey(key, plaintext)
+
+
+def list_keys(
+    session: Session, account: Account, limit: int, offset: int
+) -> tuple[list[ApiKey], int]:
+    where = ApiKey.account_id == account.id
+    total = session.scalar(select(func.count()).select_from(ApiKey).where(where)) or 0
+    rows = session.scalars(
+        select(ApiKey)
+        .where(where)
+        .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def revoke_key(session: Session, account: Account, key_id: str) -> None:
+    """Idempotent: revoking a revoked key changes nothing; another account's key is not found."""
+    key = session.get(ApiKey, key_id)
+    if key is None or key.account_id != account.id:
+        raise not_found("API key")
+    if key.revoked_at is None:
+        key.revoked_at = utcnow()
+
+
+def authenticate(session: Session, plaintext: str) -> Account | None:
+    """The account of a live key, comparing hashes in constant time."""
+    if not plaintext.startswith("sk_") or len(plaintext) < KEY_PREFIX_LEN + 8:
+        return None
+    digest = _hash(plaintext)
+    candidates = session.scalars(
+        select(ApiKey).where(ApiKey.prefix == plaintext[:KEY_PREFIX_LEN])
+    ).all()
+    match = None
+    for key in candidates:
+        if hmac.compare_digest(key.key_hash, digest):
+            match = key
+    if match is None or match.revoked_at is not None:
+        return None
+    now = utcnow()
+    if match.last_used_at is None or now - match.last_used_at > LAST_USED_RESOLUTION:
+        match.last_used_at = now
+    return session.get(Account, match.account_id)

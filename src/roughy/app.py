@@ -1,0 +1,111 @@
+"""The FastAPI application: routers under /v1, errors in the envelope, and the process's runtime."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import ASGIApp
+
+from roughy import __version__, migrate
+from roughy.accounts.endpoints import router as accounts_router
+from roughy.assets.endpoints import router as assets_router
+from roughy.config import Settings
+from roughy.db import Database
+from roughy.errors import error_response, install_error_handlers
+from roughy.jobs.periodic import reap_expired_uploads, resume_processing
+from roughy.jobs.queue import JobRunner
+from roughy.middleware import RequestContextMiddleware
+from roughy.projects.endpoints import router as projects_router
+from roughy.runtime import Runtime
+from roughy.storage.local import LocalBlobStore
+from roughy.uploads.endpoints import router as uploads_router
+from roughy.uploads.protocol import ALLOWED_HEADERS, EXPOSED_HEADERS
+
+log = logging.getLogger("roughy")
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.resolved_database_url)
+    return Runtime(
+        settings=settings,
+        db=Database(settings.resolved_database_url),
+        store=LocalBlobStore(settings.blob_dir, durable=settings.upload_fsync),
+        jobs=JobRunner(),
+    )
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await run_in_threadpool(build_runtime, settings)
+        app.state.runtime = runtime
+        runtime.jobs.every(settings.reaper_interval_seconds, lambda: reap_expired_uploads(runtime))
+        resume_processing(runtime)
+        log.info("roughy started", extra={"database": runtime.db.engine.url.render_as_string()})
+        try:
+            yield
+        finally:
+            runtime.jobs.shutdown()
+            runtime.db.dispose()
+
+    app = FastAPI(
+        title="Roughy",
+        version=__version__,
+        summary="Upload long recordings, prepare them, cut them, render them.",
+        openapi_url="/v1/openapi.json",
+        docs_url="/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=settings.cors_origins,
+        allow_methods=["GET", "POST", "PATCH", "HEAD", "DELETE", "OPTIONS"],
+        allow_headers=ALLOWED_HEADERS,
+        expose_headers=EXPOSED_HEADERS,
+        max_age=86400,
+    )
+    v1 = APIRouter(prefix="/v1")
+    for router in (accounts_router, projects_router, assets_router, uploads_router):
+        v1.include_router(router)
+    app.include_router(v1)
+    app.add_api_route("/healthz", _healthz, methods=["GET"], tags=["health"])
+    app.add_api_route("/readyz", _readyz, methods=["GET"], tags=["health"])
+    return app
+
+
+def create_asgi(settings: Settings | None = None) -> ASGIApp:
+    """The app wrapped in the request-id middleware, as servers run it."""
+    return RequestContextMiddleware(create_app(settings))
+
+
+async def _internal_error(_: Request, exc: Exception) -> JSONResponse:
+    return error_response("internal_error", "Something went wrong on our side; it has been logged.")
+
+
+def _healthz() -> dict[str, str]:
+    """The process answers."""
+    return {"status": "ok"}
+
+
+def _readyz(request: Request) -> JSONResponse:
+    """The database answers."""
+    runtime: Runtime = request.app.state.runtime
+    try:
+        with runtime.db.engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except Exception:
+        log.exception("database not ready")
+        return error_response("internal_error", "The database does not answer.", status=503)
+    return JSONResponse({"status": "ok"})

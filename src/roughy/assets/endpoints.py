@@ -1,0 +1,185 @@
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from starlette.concurrency import iterate_in_threadpool
+
+from roughy.assets import downloads, service
+from roughy.assets.models import Asset
+from roughy.assets.schemas import AssetCreate, AssetDetail, AssetState, AssetSummary
+from roughy.assets.tasks import purge_asset_bytes
+from roughy.auth import CurrentAccount
+from roughy.db import parse_id
+from roughy.errors import ApiError, error_responses, not_found, validation_error
+from roughy.runtime import Runtime, get_runtime
+from roughy.schemas import Page, PageParams, page_params
+from roughy.uploads.protocol import TUS_VERSION, http_date
+
+router = APIRouter(prefix="/assets", tags=["assets"])
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+def base_url(rt: Runtime, request: Request) -> str:
+    return (rt.settings.public_url or str(request.base_url)).rstrip("/")
+
+
+def upload_url(rt: Runtime, request: Request, asset_id: str) -> str:
+    return f"{base_url(rt, request)}/v1/uploads/{asset_id}"
+
+
+def detail(rt: Runtime, request: Request, asset: Asset) -> AssetDetail:
+    up = upload_url(rt, request, asset.id) if asset.state == "pending_upload" else None
+    down = None
+    if asset.state == "ready":
+        query = downloads.signed_query(
+            rt.settings.signing_key, asset.id, rt.settings.download_url_ttl_seconds
+        )
+        down = f"{base_url(rt, request)}/v1/assets/{asset.id}/download?{query}"
+    return AssetDetail.of_with_urls(asset, up, down)
+
+
+def _asset_id(raw: str) -> str:
+    asset_id = parse_id(raw)
+    if asset_id is None:
+        raise not_found("Asset")
+    return asset_id
+
+
+_CREATED_HEADERS: dict[str, Any] = {
+    name: {"description": text, "schema": {"type": "string"}}
+    for name, text in (
+        ("Location", "The absolute TUS upload URL."),
+        ("Upload-Expires", "When the idle upload is reaped (RFC 9110 date)."),
+        ("Tus-Resumable", "`1.0.0`."),
+    )
+}
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=AssetDetail,
+    responses={
+        201: {
+            "description": "Asset created; stream its bytes to `Location`.",
+            "headers": _CREATED_HEADERS,
+        },
+        **error_responses("not_found", "conflict", "payload_too_large", "validation_error"),
+    },
+)
+def create_asset(
+    body: AssetCreate, request: Request, account: CurrentAccount, rt: RuntimeDep
+) -> JSONResponse:
+    """Create an asset and open its TUS upload."""
+    project_id = parse_id(body.project_id)
+    if project_id is None:
+        raise validation_error("body.project_id", "project_id must be a UUID.")
+    with rt.db.session() as session:
+        asset, upload = service.create(
+            session, rt.settings, account, project_id, body.size_bytes, body.language
+        )
+    out = detail(rt, request, asset)
+    return JSONResponse(
+        out.model_dump(mode="json"),
+        status_code=201,
+        headers={
+            "Location": upload_url(rt, request, asset.id),
+            "Upload-Expires": http_date(upload.expires_at),
+            "Tus-Resumable": TUS_VERSION,
+        },
+    )
+
+
+@router.get("", response_model=Page[AssetSummary], responses=error_responses("validation_error"))
+def list_assets(
+    account: CurrentAccount,
+    rt: RuntimeDep,
+    page: Annotated[PageParams, Depends(page_params)],
+    project_id: Annotated[str | None, Query(description="Only this project's assets.")] = None,
+    state: Annotated[AssetState | None, Query(description="Only assets in this state.")] = None,
+) -> Page[AssetSummary]:
+    pid = None
+    if project_id is not None and (pid := parse_id(project_id)) is None:
+        return Page(items=[], total=0, limit=page.limit, offset=page.offset)
+    with rt.db.session() as session:
+        rows, total = service.list_(
+            session, account, project_id=pid, state=state, limit=page.limit, offset=page.offset
+        )
+        items = [AssetSummary.of(a) for a in rows]
+    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+
+
+@router.get("/{asset_id}", response_model=AssetDetail, responses=error_responses("not_found"))
+def get_asset(
+    asset_id: str, request: Request, account: CurrentAccount, rt: RuntimeDep
+) -> AssetDetail:
+    """The asset, with a fresh signed `download_url` when ready."""
+    with rt.db.session() as session:
+        asset = service.get(session, account, _asset_id(asset_id))
+    return detail(rt, request, asset)
+
+
+@router.delete(
+    "/{asset_id}", status_code=204, response_class=Response, responses=error_responses("not_found")
+)
+def delete_asset(asset_id: str, account: CurrentAccount, rt: RuntimeDep) -> Response:
+    """Gone at once; its stored bytes are purged in the background."""
+    with rt.db.session() as session:
+        asset = service.get(session, account, _asset_id(asset_id))
+        service.remove(session, asset)
+    rt.jobs.submit(purge_asset_bytes, rt, asset.id)
+    return Response(status_code=204)
+
+
+@router.get(
+    "/{asset_id}/download",
+    response_class=StreamingResponse,
+    responses={
+        200: {"description": "The stored bytes.", "content": {"application/octet-stream": {}}},
+        206: {"description": "The requested byte range."},
+        **error_responses("forbidden", "not_found", "range_not_satisfiable", auth=False),
+    },
+)
+def download_asset(
+    asset_id: str,
+    request: Request,
+    rt: RuntimeDep,
+    expires: Annotated[str, Query()] = "",
+    signature: Annotated[str, Query()] = "",
+) -> StreamingResponse:
+    """The asset's bytes, by a signed URL from `download_url` (no key); supports `Range`."""
+    aid = _asset_id(asset_id)
+    if not downloads.verify(rt.settings.signing_key, aid, expires, signature):
+        raise ApiError(
+            "forbidden", "The download URL has expired or is not valid; fetch the asset again."
+        )
+    with rt.db.session() as session:
+        asset = session.get(Asset, aid)
+    if asset is None or asset.state != "ready":
+        raise not_found("Asset")
+    size = rt.store.object_size(asset.id)
+    try:
+        wanted = downloads.parse_range(request.headers.get("range"), size)
+    except ValueError:
+        raise ApiError(
+            "range_not_satisfiable",
+            "The requested range lies outside the file.",
+            headers={"Content-Range": f"bytes */{size}"},
+        ) from None
+    start, end = wanted or (0, size)
+    headers = {
+        "Accept-Ranges": "bytes",
+        "Content-Length": str(end - start),
+        "Content-Disposition": f'attachment; filename="{asset.id}.{asset.extension or "bin"}"',
+        "Cache-Control": "private, no-store",
+    }
+    if wanted is not None:
+        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    return StreamingResponse(
+        iterate_in_threadpool(rt.store.read_object(asset.id, start, end)),
+        status_code=206 if wanted is not None else 200,
+        media_type=asset.content_type or "application/octet-stream",
+        headers=headers,
+    )

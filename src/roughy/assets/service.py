@@ -1,0 +1,146 @@
+"""Assets: creation, listing, deletion, and every change of an asset's state.
+
+Each state change is one function here, run inside the caller's transaction, so HTTP handlers,
+jobs and the reaper all go through the same rule.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from roughy.accounts.models import Account
+from roughy.assets.models import Asset
+from roughy.config import Settings
+from roughy.db import utcnow
+from roughy.errors import ApiError, not_found, validation_error
+from roughy.media.sniff import MIN_HEAD_BYTES
+from roughy.projects.models import Project
+from roughy.uploads.models import Upload
+
+
+def create(
+    session: Session,
+    settings: Settings,
+    account: Account,
+    project_id: str,
+    size_bytes: int,
+    language: str | None,
+) -> tuple[Asset, Upload]:
+    """A new asset in ``pending_upload`` with its open upload."""
+    if size_bytes < MIN_HEAD_BYTES:
+        raise validation_error(
+            "body.size_bytes", f"Upload-Length must be at least {MIN_HEAD_BYTES} bytes."
+        )
+    if size_bytes > settings.max_upload_bytes:
+        raise ApiError(
+            "payload_too_large",
+            f"An upload may hold at most {settings.max_upload_bytes} bytes (50 GiB).",
+        )
+    project = session.scalar(
+        select(Project).where(Project.id == project_id, Project.account_id == account.id)
+    )
+    if project is None:
+        raise not_found("Project")
+    if project.state == "archived":
+        raise ApiError("conflict", "The project is archived; unarchive it to add assets.")
+    now = utcnow()
+    asset = Asset(account_id=account.id, project_id=project.id, language=language, created_at=now)
+    session.add(asset)
+    session.flush()
+    upload = Upload(
+        id=asset.id,
+        account_id=account.id,
+        length=size_bytes,
+        expires_at=now + timedelta(seconds=settings.upload_expiry_seconds),
+        created_at=now,
+    )
+    session.add(upload)
+    session.flush()
+    return asset, upload
+
+
+def get(session: Session, account: Account, asset_id: str) -> Asset:
+    asset = session.get(Asset, asset_id)
+    if asset is None or asset.account_id != account.id:
+        raise not_found("Asset")
+    return asset
+
+
+def list_(
+    session: Session,
+    account: Account,
+    *,
+    project_id: str | None,
+    state: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Asset], int]:
+    where = [Asset.account_id == account.id]
+    if project_id is not None:
+        where.append(Asset.project_id == project_id)
+    if state is not None:
+        where.append(Asset.state == state)
+    total = session.scalar(select(func.count()).select_from(Asset).where(*where)) or 0
+    rows = session.scalars(
+        select(Asset)
+        .where(*where)
+        .order_by(Asset.created_at.desc(), Asset.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def remove(session: Session, asset: Asset) -> None:
+    """Gone at once with its upload; the caller schedules the purge of its bytes."""
+    session.execute(delete(Upload).where(Upload.id == asset.id))
+    session.delete(asset)
+
+
+def delete_all_in_project(session: Session, project_id: str) -> list[str]:
+    ids = list(session.scalars(select(Asset.id).where(Asset.project_id == project_id)).all())
+    if ids:
+        session.execute(delete(Upload).where(Upload.id.in_(ids)))
+        session.execute(delete(Asset).where(Asset.id.in_(ids)))
+    return ids
+
+
+def identify(asset: Asset, type_: str, content_type: str, extension: str) -> None:
+    """What the first chunk showed the media to be."""
+    asset.type, asset.content_type, asset.extension = type_, content_type, extension
+    asset.updated_at = utcnow()
+
+
+def mark_uploaded(asset: Asset, size_bytes: int) -> None:
+    """pending_upload → processing: the last byte is stored."""
+    _expect(asset, "pending_upload")
+    asset.state = "processing"
+    asset.size_bytes = size_bytes
+    asset.updated_at = utcnow()
+
+
+def mark_measured(asset: Asset, type_: str, duration_ms: int) -> None:
+    """processing → ready: measured (charging comes with the credit ledger)."""
+    _expect(asset, "processing")
+    asset.type = type_
+    asset.duration_ms = duration_ms
+    asset.state = "ready"
+    asset.updated_at = utcnow()
+
+
+def mark_failed(asset: Asset, code: str, message: str) -> None:
+    """processing → failed: the bytes cannot be used; nothing is charged."""
+    _expect(asset, "processing")
+    asset.state = "failed"
+    asset.duration_ms = None
+    asset.error_code = code
+    asset.error_message = message
+    asset.updated_at = utcnow()
+
+
+def _expect(asset: Asset, state: str) -> None:
+    if asset.state != state:
+        raise ApiError("conflict", f"The asset is {asset.state}, not {state}.")

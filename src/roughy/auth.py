@@ -1,0 +1,47 @@
+"""Bearer-key authentication as a FastAPI dependency."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
+
+from roughy.accounts.models import Account
+from roughy.accounts.service import authenticate
+from roughy.errors import ApiError
+from roughy.runtime import Runtime, get_runtime
+
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authenticate_request(runtime: Runtime, request: Request) -> Account:
+    token = bearer_token(request)
+    if token is None:
+        raise ApiError(
+            "unauthenticated",
+            "Send your API key as 'Authorization: Bearer sk_…'.",
+            headers=_CHALLENGE,
+        )
+    with runtime.db.session() as session:
+        account = authenticate(session, token)
+    if account is None:
+        raise ApiError("unauthenticated", "The API key is unknown or revoked.", headers=_CHALLENGE)
+    return account
+
+
+async def current_account(
+    request: Request, runtime: Annotated[Runtime, Depends(get_runtime)]
+) -> Account:
+    return await run_in_threadpool(authenticate_request, runtime, request)
+
+
+CurrentAccount = Annotated[Account, Depends(current_account)]

@@ -1,0 +1,119 @@
+"""The ``roughy`` command: run the service, and manage accounts and keys."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from roughy import migrate
+from roughy.accounts import service as accounts
+from roughy.config import Settings
+from roughy.db import Database
+from roughy.errors import ApiError
+from roughy.logs import configure_logging
+
+app = typer.Typer(help="Roughy: a self-hostable media API for rough cuts.", no_args_is_help=True)
+accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+
+console = Console(stderr=True)
+LOCAL_EMAIL = "local@roughy.localhost"
+LOCAL_KEY_FILE = "local-api-key"
+
+
+def _database(settings: Settings) -> Database:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.resolved_database_url)
+    return Database(settings.resolved_database_url)
+
+
+def bootstrap_local_account(settings: Settings) -> Path | None:
+    """On a fresh install, one local account and its key, written to a file in the data dir."""
+    from sqlalchemy import func, select
+
+    from roughy.accounts.models import Account
+
+    db = _database(settings)
+    try:
+        with db.session() as session:
+            if session.scalar(select(func.count()).select_from(Account)):
+                return None
+            account = accounts.create_account(session, LOCAL_EMAIL, "Local")
+            minted = accounts.mint_key(session, account, "local")
+        path = settings.data_dir / LOCAL_KEY_FILE
+        path.write_text(minted.plaintext + "\n")
+        path.chmod(0o600)
+        return path
+    finally:
+        db.dispose()
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+) -> None:
+    """Run the API (and its background jobs) on the embedded default or the configured parts."""
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_json)
+    key_file = bootstrap_local_account(settings)
+    if key_file is not None:
+        console.print(
+            f"[bold green]Created a local account.[/] Its API key is in [bold]{key_file}[/]:\n"
+            f"  {key_file.read_text().strip()}"
+        )
+    uvicorn.run(
+        "roughy.app:create_asgi",
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_keep_alive=30,
+    )
+
+
+@accounts_app.command("create")
+def accounts_create(
+    email: str, name: Annotated[str | None, typer.Option(help="Display name.")] = None
+) -> None:
+    """Create an account and print a new API key for it."""
+    db = _database(Settings())
+    try:
+        with db.session() as session:
+            account = accounts.create_account(session, email, name)
+            minted = accounts.mint_key(session, account)
+    except ApiError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    console.print(f"Account {account.id} ({account.email})")
+    print(minted.plaintext)
+
+
+@keys_app.command("create")
+def keys_create(
+    email: str, name: Annotated[str, typer.Option(help="What the key is for.")] = "cli"
+) -> None:
+    """Mint another API key for an existing account and print it."""
+    db = _database(Settings())
+    try:
+        with db.session() as session:
+            minted = accounts.mint_key(session, accounts.find_account(session, email), name)
+    except ApiError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    print(minted.plaintext)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,67 @@
+"""Typed settings, read from ``ROUGHY_*`` environment variables."""
+
+from __future__ import annotations
+
+import secrets
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+GIB = 1024**3
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="ROUGHY_", extra="ignore")
+
+    data_dir: Path = Path("./.roughy")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; default: SQLite in the data dir."
+    )
+    public_url: str | None = Field(
+        default=None, description="Base URL clients see, e.g. https://api.example.com"
+    )
+    host: str = "127.0.0.1"
+    port: int = 8000
+    secret_key: str | None = Field(
+        default=None, description="Signs download URLs; default: a key kept in the data dir."
+    )
+
+    upload_fsync: bool = Field(
+        default=True, description="Acknowledge offsets only after fsync; off only for benchmarks."
+    )
+    upload_expiry_seconds: int = 48 * 3600
+    upload_lock_wait_seconds: float = 3.0
+    upload_idle_timeout_seconds: float = 60.0
+    max_upload_bytes: int = 50 * GIB
+    reaper_interval_seconds: float = 60.0
+    download_url_ttl_seconds: int = 15 * 60
+
+    cors_origins: list[str] = ["*"]
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    @cached_property
+    def resolved_database_url(self) -> str:
+        url = self.database_url or f"sqlite:///{(self.data_dir / 'roughy.db').resolve()}"
+        # psycopg 3 is the driver we ship; plain postgresql:// URLs would pick psycopg2.
+        for prefix in ("postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @cached_property
+    def signing_key(self) -> bytes:
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip().encode()
+
+    @property
+    def blob_dir(self) -> Path:
+        return self.data_dir / "blobs"

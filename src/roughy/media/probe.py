@@ -1,0 +1,91 @@
+"""Measure a media file from its bytes: container, streams, duration (PyAV, in process)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+
+
+class UnreadableMedia(Exception):
+    """The file cannot be opened or decoded as media."""
+
+
+@dataclass(frozen=True)
+class Probe:
+    container: str
+    duration_ms: int
+    has_audio: bool
+    has_video: bool
+
+
+def probe(path: Path) -> Probe:
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            audio = [s for s in container.streams if s.type == "audio"]
+            video = [
+                s
+                for s in container.streams
+                if s.type == "video" and not (s.disposition & av.stream.Disposition.attached_pic)
+            ]
+            duration_ms = _duration_ms(container)
+            return Probe(
+                container=container.format.name,
+                duration_ms=duration_ms,
+                has_audio=bool(audio),
+                has_video=bool(video),
+            )
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise UnreadableMedia(str(exc)) from exc
+
+
+def _duration_ms(container: av.container.InputContainer) -> int:
+    if container.duration is not None and container.duration > 0:
+        return round(container.duration * 1000 / av.time_base)
+    longest = 0.0
+    for stream in container.streams:
+        if stream.duration is not None and stream.time_base is not None:
+            longest = max(longest, float(stream.duration * stream.time_base))
+    if longest > 0:
+        return round(longest * 1000)
+    return _decode_duration_ms(container)
+
+
+def _decode_duration_ms(container: av.container.InputContainer) -> int:
+    """Last resort for streams without a header duration: read packet timestamps to the end."""
+    end = 0.0
+    for packet in container.demux():
+        if packet.pts is not None and packet.time_base is not None:
+            stop = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+            end = max(end, stop)
+    return round(end * 1000)
+
+
+# Where the first chunk guessed wrong, the real streams decide (an isom MP4 holding only sound).
+_AS_AUDIO = {
+    "video/mp4": ("audio/mp4", "m4a"),
+    "video/x-m4v": ("audio/mp4", "m4a"),
+    "video/x-matroska": ("audio/x-matroska", "mka"),
+    "video/webm": ("audio/webm", "webm"),
+    "video/3gpp": ("audio/3gpp", "3gp"),
+    "video/x-flv": ("audio/x-flv", "flv"),
+    "video/x-ms-asf": ("audio/x-ms-wma", "wma"),
+    "video/x-ms-wmv": ("audio/x-ms-wma", "wma"),
+    "video/ogg": ("audio/ogg", "ogg"),
+}
+_AS_VIDEO = {
+    "audio/mp4": ("video/mp4", "mp4"),
+    "audio/x-matroska": ("video/x-matroska", "mkv"),
+    "audio/webm": ("video/webm", "webm"),
+    "audio/3gpp": ("video/3gpp", "3gp"),
+    "audio/x-flv": ("video/x-flv", "flv"),
+    "audio/x-ms-wma": ("video/x-ms-wmv", "wmv"),
+    "audio/ogg": ("video/ogg", "ogv"),
+}
+
+
+def retyped(content_type: str, extension: str, is_video: bool) -> tuple[str, str]:
+    """The content type and extension that fit what the streams really hold."""
+    table = _AS_VIDEO if is_video else _AS_AUDIO
+    return table.get(content_type, (content_type, extension))

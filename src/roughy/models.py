@@ -1,0 +1,8 @@
+"""Every table, imported in one place for migrations and metadata."""
+
+from roughy.accounts.models import Account, ApiKey
+from roughy.assets.models import Asset
+from roughy.projects.models import Project
+from roughy.uploads.models import Upload
+
+__all__ = ["Account", "ApiKey", "Asset", "Project", "Upload"]

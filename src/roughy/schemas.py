@@ -1,0 +1,47 @@
+"""Shapes shared by every resource: timestamps, durations and list pages."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Generic, TypeVar
+
+from fastapi import Query
+from pydantic import BaseModel, PlainSerializer
+
+T = TypeVar("T")
+
+
+def format_timestamp(value: datetime) -> str:
+    """RFC 3339 UTC with microseconds and ``Z``: ``2026-05-02T08:54:52.423000Z``."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def format_duration(milliseconds: int) -> str:
+    """Seconds as a decimal string with exactly three decimals: ``"324.412"``."""
+    return f"{milliseconds // 1000}.{milliseconds % 1000:03d}"
+
+
+Timestamp = Annotated[
+    datetime, PlainSerializer(format_timestamp, return_type=str, when_used="always")
+]
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+@dataclass(frozen=True)
+class PageParams:
+    limit: int
+    offset: int
+
+
+def page_params(
+    limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1–100.")] = 20,
+    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+) -> PageParams:
+    return PageParams(limit=limit, offset=offset)

@@ -1,0 +1,159 @@
+"""Blob store on a local directory: ``uploads/<id>`` while bytes arrive, ``objects/<key>`` after."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from roughy.storage.base import StorageFull
+
+READ_PIECE = 1024 * 1024
+# Start writeback every so many bytes, so the final fsync finds little left to flush
+# (the kernel otherwise waits until a tenth of memory is dirty).
+WRITEBACK_EVERY = 32 * 1024 * 1024
+
+_SYNC_FILE_RANGE_WRITE = 2
+
+
+def _load_sync_file_range() -> ctypes._NamedFuncPointer | None:
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    try:
+        fn = ctypes.CDLL(name, use_errno=True).sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = [ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint]
+    fn.restype = ctypes.c_int
+    return fn
+
+
+_sync_file_range = _load_sync_file_range()
+
+
+class LocalUploadWriter:
+    def __init__(self, path: Path, offset: int, durable: bool) -> None:
+        self._new_file = not path.exists()
+        self._dir = path.parent
+        self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o640)
+        try:
+            size = os.fstat(self._fd).st_size
+            if size < offset:
+                raise RuntimeError(f"upload file {path} holds {size} bytes, offset is {offset}")
+            if size > offset:
+                os.ftruncate(self._fd, offset)
+            os.lseek(self._fd, offset, os.SEEK_SET)
+        except BaseException:
+            os.close(self._fd)
+            raise
+        self._start = offset
+        self._durable = durable
+        self._written = 0
+        self._unflushed_from = offset
+
+    @property
+    def written(self) -> int:
+        return self._written
+
+    def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        try:
+            while view:
+                n = os.write(self._fd, view)
+                view = view[n:]
+                self._written += n
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                raise StorageFull(str(exc)) from exc
+            raise
+        if self._durable and _sync_file_range is not None:
+            end = self._start + self._written
+            if end - self._unflushed_from >= WRITEBACK_EVERY:
+                _sync_file_range(
+                    self._fd,
+                    self._unflushed_from,
+                    end - self._unflushed_from,
+                    _SYNC_FILE_RANGE_WRITE,
+                )
+                self._unflushed_from = end
+
+    def persist(self) -> None:
+        if self._durable:
+            os.fdatasync(self._fd)
+            if self._new_file:
+                _fsync_dir(self._dir)
+                self._new_file = False
+
+    def rollback(self) -> None:
+        os.ftruncate(self._fd, self._start)
+        self._written = 0
+        self._unflushed_from = self._start
+        os.lseek(self._fd, self._start, os.SEEK_SET)
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+class LocalBlobStore:
+    def __init__(self, root: Path, *, durable: bool = True) -> None:
+        self.root = root
+        self.durable = durable
+        self._uploads = root / "uploads"
+        self._objects = root / "objects"
+        self._uploads.mkdir(parents=True, exist_ok=True)
+        self._objects.mkdir(parents=True, exist_ok=True)
+
+    def _upload_path(self, upload_id: str) -> Path:
+        return self._uploads / _safe(upload_id)
+
+    def object_path(self, key: str) -> Path:
+        return self._objects / _safe(key)
+
+    def open_upload(self, upload_id: str, offset: int) -> LocalUploadWriter:
+        return LocalUploadWriter(self._upload_path(upload_id), offset, self.durable)
+
+    def discard_upload(self, upload_id: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self._upload_path(upload_id).unlink()
+
+    def finish_upload(self, upload_id: str, key: str) -> None:
+        os.replace(self._upload_path(upload_id), self.object_path(key))
+        if self.durable:
+            _fsync_dir(self._objects)
+
+    def object_size(self, key: str) -> int:
+        return self.object_path(key).stat().st_size
+
+    def read_object(self, key: str, start: int, end: int) -> Iterator[bytes]:
+        with self.object_path(key).open("rb", buffering=0) as f:
+            f.seek(start)
+            remaining = end - start
+            while remaining > 0:
+                piece = f.read(min(READ_PIECE, remaining))
+                if not piece:
+                    return
+                remaining -= len(piece)
+                yield piece
+
+    def delete_object(self, key: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            self.object_path(key).unlink()
+
+
+def _safe(name: str) -> str:
+    if not name or "/" in name or name.startswith("."):
+        raise ValueError(f"unsafe blob name {name!r}")
+    return name
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
