@@ -24,7 +24,9 @@ def process_asset(rt: Runtime, asset_id: str) -> None:
     try:
         measured = probe(store.object_path(asset_id))
         failure = None
-        if not measured.has_audio:
+        if not (measured.has_audio or measured.has_video):
+            failure = ("unreadable_media", "The file holds no audio or video stream.")
+        elif not measured.has_audio:
             failure = ("no_audio_stream", "The media has no audio stream to work with.")
         elif measured.duration_ms <= 0:
             failure = ("unreadable_media", "The media's duration could not be measured.")

@@ -1,0 +1,40 @@
+# The two commands: `make run` and `make test`.
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test lint test-deps test-sqlite test-postgresql bench-upload clean
+
+$(STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $(STAMP)
+
+## Start the service on the embedded default (SQLite + ./.roughy), API on 127.0.0.1:8000.
+run: $(STAMP)
+	$(VENV)/bin/roughy serve
+
+## Install what the tests need (ffmpeg, tus-js-client), lint, then run the suite on SQLite and PostgreSQL.
+test: $(STAMP) test-deps lint test-sqlite test-postgresql
+
+test-deps:
+	scripts/install-test-deps.sh
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src
+	$(VENV)/bin/mypy src
+
+test-sqlite: $(STAMP)
+	$(VENV)/bin/pytest --db sqlite
+
+test-postgresql: $(STAMP)
+	$(VENV)/bin/pytest --db postgresql
+
+## Throughput, CPU and memory of uploads against dd baselines (see bench/README.md).
+bench-upload: $(STAMP)
+	$(PY) bench/upload_bench.py $(ARGS)
+
+clean:
+	rm -rf $(VENV) .roughy tests/js/node_modules

@@ -1,0 +1,198 @@
+"""Fixtures: a real Roughy server process on a real database, accounts, and real media.
+
+The suite runs once per database: ``pytest --db sqlite`` (default) and ``pytest --db postgresql``
+(the machine's PostgreSQL at 127.0.0.1:5432, database ``test``). ``make test`` runs both.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from roughy.accounts import service as accounts
+from roughy.db import Database
+from roughy.migrate import upgrade
+
+POSTGRES_URL = os.environ.get(
+    "ROUGHY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
+)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def reset_postgres(url: str) -> None:
+    with psycopg.connect(
+        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
+    ) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+@dataclass
+class Server:
+    base_url: str
+    data_dir: Path
+    database_url: str
+    process: subprocess.Popen[bytes]
+    log_path: Path
+
+    @property
+    def local_key(self) -> str:
+        return (self.data_dir / "local-api-key").read_text().strip()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def start_server(tmp: Path, database_url: str, **env: str) -> Server:
+    port = free_port()
+    data_dir = tmp / "data"
+    log_path = tmp / "server.log"
+    environ = {
+        **os.environ,
+        "ROUGHY_DATA_DIR": str(data_dir),
+        "ROUGHY_DATABASE_URL": database_url,
+        "ROUGHY_PORT": str(port),
+        "ROUGHY_LOG_JSON": "true",
+        **env,
+    }
+    roughy = shutil.which("roughy", path=str(Path(sys.executable).parent)) or "roughy"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen([roughy, "serve"], env=environ, stdout=log, stderr=log)
+    server = Server(f"http://127.0.0.1:{port}", data_dir, database_url, process, log_path)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("server exited:\n" + log_path.read_text())
+        try:
+            if httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.TransportError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError("server did not start:\n" + log_path.read_text())
+
+
+@pytest.fixture(scope="session")
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    if request.config.getoption("--db") == "postgresql":
+        reset_postgres(POSTGRES_URL)
+        return POSTGRES_URL
+    return f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'roughy.db'}"
+
+
+@pytest.fixture(scope="session")
+def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(tmp_path_factory.mktemp("server"), database_url)
+    yield srv
+    srv.stop()
+
+
+@pytest.fixture(scope="session")
+def db(server: Server) -> Iterator[Database]:
+    """Direct database access for test setup only (accounts); behaviour is tested over HTTP."""
+    from roughy.config import Settings
+
+    url = Settings(database_url=server.database_url).resolved_database_url
+    upgrade(url)
+    database = Database(url)
+    yield database
+    database.dispose()
+
+
+def new_key(db: Database) -> str:
+    import uuid
+
+    with db.session() as session:
+        account = accounts.create_account(session, f"user-{uuid.uuid4().hex[:12]}@example.com")
+        return accounts.mint_key(session, account).plaintext
+
+
+@pytest.fixture
+def api_key(db: Database) -> str:
+    return new_key(db)
+
+
+@pytest.fixture
+def client(server: Server, api_key: str) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {api_key}"}, timeout=60
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+def other_client(server: Server, db: Database) -> Iterator[httpx.Client]:
+    """A second account's client."""
+    with httpx.Client(
+        base_url=server.base_url, headers={"Authorization": f"Bearer {new_key(db)}"}, timeout=60
+    ) as c:
+        yield c
+
+
+@pytest.fixture
+def anon(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.base_url, timeout=60) as c:
+        yield c
+
+
+@pytest.fixture
+def project(client: httpx.Client) -> dict[str, object]:
+    r = client.post("/v1/projects", json={"name": "Interviews"})
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+# --- real media, made with ffmpeg -----------------------------------------------------------
+
+
+def ffmpeg(*args: str) -> None:
+    binary = shutil.which("ffmpeg")
+    assert binary, "ffmpeg is required (make test installs it)"
+    subprocess.run([binary, "-hide_banner", "-loglevel", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("media")
+    sine = ["-f", "lavfi", "-i", "sine=frequency=330:duration=6"]
+    ffmpeg(*sine, "-b:a", "128k", str(d / "talk.mp3"))
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=6",
+        *sine, "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p",
+        "-c:a", "aac", "-shortest", "-movflags", "+faststart", str(d / "talk.mp4"),
+    )  # fmt: skip
+    ffmpeg(
+        "-f", "lavfi", "-i", "testsrc=size=320x240:rate=25:duration=3",
+        "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(d / "silent.mp4"),
+    )  # fmt: skip
+    (d / "doc.pdf").write_bytes(
+        b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" * 40
+    )
+    (d / "random.bin").write_bytes(os.urandom(256 * 1024))
+    names = {"mp3": "talk.mp3", "mp4": "talk.mp4", "silent_mp4": "silent.mp4", "pdf": "doc.pdf"}
+    return {key: d / name for key, name in names.items()} | {"random": d / "random.bin"}

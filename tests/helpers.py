@@ -1,0 +1,68 @@
+"""Small helpers the tests share: creating assets and speaking TUS by hand."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TUS = {"Tus-Resumable": "1.0.0"}
+OCTETS = "application/offset+octet-stream"
+
+
+def create_asset(
+    client: httpx.Client, project_id: str, size: int, **extra: Any
+) -> tuple[dict[str, Any], str]:
+    r = client.post("/v1/assets", json={"project_id": project_id, "size_bytes": size, **extra})
+    assert r.status_code == 201, r.text
+    return r.json(), r.headers["Location"]
+
+
+def patch(
+    client: httpx.Client, url: str, offset: int, body: bytes, **headers: str
+) -> httpx.Response:
+    h = {**TUS, "Upload-Offset": str(offset), "Content-Type": OCTETS}
+    h.update({k.replace("_", "-"): v for k, v in headers.items()})
+    return client.patch(url, content=body, headers=h)
+
+
+def head_offset(client: httpx.Client, url: str) -> int:
+    r = client.head(url, headers=TUS)
+    assert r.status_code == 200, r.status_code
+    return int(r.headers["Upload-Offset"])
+
+
+def upload_file(client: httpx.Client, project_id: str, path: Path) -> dict[str, Any]:
+    data = path.read_bytes()
+    asset, url = create_asset(client, project_id, len(data))
+    r = patch(client, url, 0, data)
+    assert r.status_code == 204, r.text
+    return asset
+
+
+def wait_for_state(
+    client: httpx.Client,
+    asset_id: str,
+    states: tuple[str, ...] = ("ready", "failed"),
+    timeout: float = 60,
+) -> dict[str, Any]:
+    deadline = time.monotonic() + timeout
+    while True:
+        r = client.get(f"/v1/assets/{asset_id}")
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        if body["state"] in states or time.monotonic() > deadline:
+            return body
+        time.sleep(0.1)
+
+
+def assert_envelope(r: httpx.Response, status: int, code: str) -> dict[str, Any]:
+    assert r.status_code == status, (r.status_code, r.text)
+    body: dict[str, Any] = r.json()
+    assert set(body) == {"error"}, body
+    assert body["error"]["code"] == code, body
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert "x-request-id" in r.headers
+    return body["error"]

@@ -1,0 +1,108 @@
+"""Expiry and purging, on a server whose clocks run fast, and the command line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.conftest import Server, start_server
+from tests.helpers import TUS, create_asset, patch, upload_file, wait_for_state
+
+
+@pytest.fixture(scope="module")
+def fast_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    srv = start_server(
+        tmp_path_factory.mktemp("fast"),
+        database_url,
+        ROUGHY_UPLOAD_EXPIRY_SECONDS="2",
+        ROUGHY_REAPER_INTERVAL_SECONDS="0.5",
+    )
+    yield srv
+    srv.stop()
+
+
+def _files(root: Path) -> set[str]:
+    return {p.name for p in root.rglob("*") if p.is_file()}
+
+
+def _eventually(check: Any, timeout: float = 15) -> bool:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
+def test_idle_uploads_are_reaped_with_asset_and_bytes(
+    fast_server: Server, media: dict[str, Path], tmp_path: Path
+) -> None:
+    key = _cli(fast_server, tmp_path, "accounts", "create", "reaper@example.com")
+    data = media["mp3"].read_bytes()
+    with httpx.Client(
+        base_url=fast_server.base_url, headers={"Authorization": f"Bearer {key}"}
+    ) as c:
+        pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
+        asset, url = create_asset(c, pid, len(data))
+        r = patch(c, url, 0, data[:1000])
+        assert r.status_code == 204 and "Upload-Expires" in r.headers
+        blobs = fast_server.data_dir / "blobs"
+        assert asset["id"] in _files(blobs)
+        assert _eventually(lambda: c.get(f"/v1/assets/{asset['id']}").status_code == 404)
+        assert c.head(url, headers=TUS).status_code == 404
+        assert patch(c, url, 1000, data[1000:]).status_code == 404
+        assert _eventually(lambda: asset["id"] not in _files(blobs))
+        # a finished upload never expires
+        done = upload_file(c, pid, media["mp3"])
+        time.sleep(3)
+        assert wait_for_state(c, done["id"])["state"] == "ready"
+
+
+def test_deleted_assets_lose_their_bytes(
+    client: httpx.Client, server: Server, project: dict[str, Any], media: dict[str, Path]
+) -> None:
+    asset = upload_file(client, project["id"], media["mp3"])
+    wait_for_state(client, asset["id"])
+    blobs = server.data_dir / "blobs"
+    assert asset["id"] in _files(blobs)
+    assert client.delete(f"/v1/assets/{asset['id']}").status_code == 204
+    assert _eventually(lambda: asset["id"] not in _files(blobs))
+
+
+def _cli(server: Server, tmp_path: Path, *args: str) -> str:
+    env = {
+        **os.environ,
+        "ROUGHY_DATA_DIR": str(server.data_dir),
+        "ROUGHY_DATABASE_URL": server.database_url,
+    }
+    roughy = Path(sys.executable).parent / "roughy"
+    out = subprocess.run([str(roughy), *args], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def test_cli_creates_accounts_and_keys(server: Server, tmp_path: Path) -> None:
+    key = _cli(server, tmp_path, "accounts", "create", "Cli.User@Example.com")
+    assert key.startswith("sk_")
+    second = _cli(server, tmp_path, "keys", "create", "cli.user@example.com")
+    assert second.startswith("sk_") and second != key
+    for k in (key, second):
+        me = httpx.get(server.base_url + "/v1/users/me", headers={"Authorization": f"Bearer {k}"})
+        assert me.json()["email"] == "cli.user@example.com"
+    env = {
+        **os.environ,
+        "ROUGHY_DATA_DIR": str(server.data_dir),
+        "ROUGHY_DATABASE_URL": server.database_url,
+    }
+    dup = subprocess.run(
+        [str(Path(sys.executable).parent / "roughy"), "accounts", "create", "cli.user@example.com"],
+        env=env, capture_output=True, text=True,
+    )  # fmt: skip
+    assert dup.returncode != 0 and "exists" in dup.stderr
