@@ -205,6 +205,12 @@ def test_missing_or_wrong_headers(
     assert_envelope(r, 400, "bad_request")
     assert head_offset(client, url) == 0
     assert_envelope(client.delete(url), 412, "precondition_failed")
+    unauthenticated = httpx.patch(url, content=data[:1000], headers={**base, **TUS})
+    assert_envelope(unauthenticated, 401, "unauthenticated")
+    slash = client.options(url.rsplit("/", 1)[0] + "/")
+    assert slash.status_code == 204
+    for r in (unauthenticated, client.head(url, headers=TUS), slash):
+        assert r.headers["Tus-Resumable"] == "1.0.0"
 
 
 def _checksum(algorithm: str, data: bytes) -> str:

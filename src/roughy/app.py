@@ -25,7 +25,7 @@ from roughy.projects.endpoints import router as projects_router
 from roughy.runtime import Runtime
 from roughy.storage.local import LocalBlobStore
 from roughy.uploads.endpoints import router as uploads_router
-from roughy.uploads.protocol import ALLOWED_HEADERS, EXPOSED_HEADERS
+from roughy.uploads.protocol import ALLOWED_HEADERS, EXPOSED_HEADERS, TusResumableHeader
 
 log = logging.getLogger("roughy")
 
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     install_error_handlers(app)
     app.add_exception_handler(Exception, _internal_error)
+    app.add_middleware(TusResumableHeader, path_prefix="/v1/uploads")
     app.add_middleware(
         CORSMiddleware,
         allow_origins=settings.cors_origins,

@@ -16,7 +16,6 @@ from roughy.runtime import Runtime, get_runtime
 from roughy.uploads import checksum, service
 from roughy.uploads.protocol import (
     OFFSET_CONTENT_TYPE,
-    TUS_VERSION,
     capabilities,
     non_negative_int,
     offset_headers,
@@ -57,6 +56,7 @@ def _upload_id(raw: str) -> str:
 @router.options(
     "", status_code=204, response_class=Response, responses={204: {"headers": _TUS_HEADERS}}
 )
+@router.options("/", status_code=204, response_class=Response, include_in_schema=False)
 @router.options(
     "/{upload_id}",
     status_code=204,
@@ -184,7 +184,7 @@ async def terminate_upload(
             purge = await run_in_threadpool(_terminate, rt, account, uid)
         if purge:
             rt.jobs.submit(purge_asset_bytes, rt, uid)
-    return Response(status_code=204, headers={"Tus-Resumable": TUS_VERSION})
+    return Response(status_code=204)
 
 
 def _terminate(rt: Runtime, account: Account, upload_id: str) -> bool:

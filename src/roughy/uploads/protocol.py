@@ -6,6 +6,7 @@ from datetime import datetime
 from email.utils import format_datetime
 
 from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from roughy.errors import ApiError
 from roughy.uploads.checksum import ALGORITHMS
@@ -49,7 +50,7 @@ def http_date(value: datetime) -> str:
 
 def offset_headers(offset: int, expires_at: datetime | None) -> dict[str, str]:
     """What a HEAD or PATCH answer says about where the upload stands."""
-    headers = {"Upload-Offset": str(offset), "Tus-Resumable": TUS_VERSION}
+    headers = {"Upload-Offset": str(offset)}
     if expires_at is not None:
         headers["Upload-Expires"] = http_date(expires_at)
     return headers
@@ -70,7 +71,7 @@ def require_tus_resumable(headers: Headers) -> None:
         raise ApiError(
             "precondition_failed",
             f"Send 'Tus-Resumable: {TUS_VERSION}'; it is the only version this server speaks.",
-            headers={"Tus-Version": TUS_VERSION, "Tus-Resumable": TUS_VERSION},
+            headers={"Tus-Version": TUS_VERSION},
         )
 
 
@@ -80,7 +81,6 @@ def require_offset_content_type(headers: Headers) -> None:
         raise ApiError(
             "unsupported_media_type",
             f"A PATCH body must be sent as 'Content-Type: {OFFSET_CONTENT_TYPE}'.",
-            headers={"Tus-Resumable": TUS_VERSION},
         )
 
 
@@ -91,7 +91,6 @@ def non_negative_int(headers: Headers, name: str, *, required: bool) -> int | No
             raise ApiError(
                 "bad_request",
                 f"The {name} header is required.",
-                headers={"Tus-Resumable": TUS_VERSION},
             )
         return None
     raw = raw.strip()
@@ -99,6 +98,27 @@ def non_negative_int(headers: Headers, name: str, *, required: bool) -> int | No
         raise ApiError(
             "bad_request",
             f"The {name} header must be a non-negative integer.",
-            headers={"Tus-Resumable": TUS_VERSION},
         )
     return int(raw)
+
+
+class TusResumableHeader:
+    """Every answer under the upload path carries ``Tus-Resumable``, errors included (TUS 1.0.0)."""
+
+    def __init__(self, app: ASGIApp, path_prefix: str) -> None:
+        self.app = app
+        self.prefix = path_prefix
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not scope["path"].startswith(self.prefix):
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_version(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [(k, v) for k, v in message.get("headers", []) if k != b"tus-resumable"]
+                headers.append((b"tus-resumable", TUS_VERSION.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_version)

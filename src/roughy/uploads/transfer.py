@@ -59,7 +59,7 @@ class Body:
         self._idle_timeout = idle_timeout
         self._task = asyncio.current_task()
         self._waiting = False
-        self._stopping = False
+        self._stopping = hold.release_requested  # asked to let go before reading a byte
         self.last_data = time.monotonic()
         self.ending: Ending | None = None
         self._pushed_back = b""
