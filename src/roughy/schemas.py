@@ -9,6 +9,9 @@ from typing import Annotated, Generic, TypeVar
 from fastapi import Query
 from pydantic import BaseModel, PlainSerializer
 
+from roughy.db import parse_id
+from roughy.errors import not_found
+
 T = TypeVar("T")
 
 
@@ -45,3 +48,11 @@ def page_params(
     offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
+
+
+def path_id(raw: str, what: str) -> str:
+    """The canonical id from a path; a malformed one is as unknown as a missing one (404)."""
+    value = parse_id(raw)
+    if value is None:
+        raise not_found(what)
+    return value

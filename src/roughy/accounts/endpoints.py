@@ -7,10 +7,9 @@ from fastapi import APIRouter, Depends, Response
 from roughy.accounts import service
 from roughy.accounts.schemas import ApiKeyCreate, ApiKeyCreated, ApiKeyOut, User
 from roughy.auth import CurrentAccount
-from roughy.db import parse_id
-from roughy.errors import error_responses, not_found
+from roughy.errors import error_responses
 from roughy.runtime import Runtime, get_runtime
-from roughy.schemas import Page, PageParams, page_params
+from roughy.schemas import Page, PageParams, page_params, path_id
 
 router = APIRouter(tags=["accounts"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -53,9 +52,6 @@ def list_api_keys(
     responses=error_responses("not_found"),
 )
 def revoke_api_key(key_id: str, account: CurrentAccount, rt: RuntimeDep) -> Response:
-    kid = parse_id(key_id)
-    if kid is None:
-        raise not_found("API key")
     with rt.db.session() as session:
-        service.revoke_key(session, account, kid)
+        service.revoke_key(session, account, path_id(key_id, "API key"))
     return Response(status_code=204)

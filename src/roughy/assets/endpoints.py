@@ -14,7 +14,7 @@ from roughy.auth import CurrentAccount
 from roughy.db import parse_id
 from roughy.errors import ApiError, error_responses, not_found, validation_error
 from roughy.runtime import Runtime, get_runtime
-from roughy.schemas import Page, PageParams, page_params
+from roughy.schemas import Page, PageParams, page_params, path_id
 from roughy.uploads.protocol import TUS_VERSION, http_date
 
 router = APIRouter(prefix="/assets", tags=["assets"])
@@ -38,13 +38,6 @@ def detail(rt: Runtime, request: Request, asset: Asset) -> AssetDetail:
         )
         down = f"{base_url(rt, request)}/v1/assets/{asset.id}/download?{query}"
     return AssetDetail.of_with_urls(asset, up, down)
-
-
-def _asset_id(raw: str) -> str:
-    asset_id = parse_id(raw)
-    if asset_id is None:
-        raise not_found("Asset")
-    return asset_id
 
 
 _CREATED_HEADERS: dict[str, Any] = {
@@ -117,7 +110,7 @@ def get_asset(
 ) -> AssetDetail:
     """The asset, with a fresh signed `download_url` when ready."""
     with rt.db.session() as session:
-        asset = service.get(session, account, _asset_id(asset_id))
+        asset = service.get(session, account, path_id(asset_id, "Asset"))
     return detail(rt, request, asset)
 
 
@@ -127,7 +120,7 @@ def get_asset(
 def delete_asset(asset_id: str, account: CurrentAccount, rt: RuntimeDep) -> Response:
     """Gone at once; its stored bytes are purged in the background."""
     with rt.db.session() as session:
-        asset = service.get(session, account, _asset_id(asset_id))
+        asset = service.get(session, account, path_id(asset_id, "Asset"))
         service.remove(session, asset)
     rt.jobs.submit(purge_asset_bytes, rt, asset.id)
     return Response(status_code=204)
@@ -150,7 +143,7 @@ def download_asset(
     signature: Annotated[str, Query()] = "",
 ) -> StreamingResponse:
     """The asset's bytes, by a signed URL from `download_url` (no key); supports `Range`."""
-    aid = _asset_id(asset_id)
+    aid = path_id(asset_id, "Asset")
     if not downloads.verify(rt.settings.signing_key, aid, expires, signature):
         raise ApiError(
             "forbidden", "The download URL has expired or is not valid; fetch the asset again."

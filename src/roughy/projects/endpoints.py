@@ -6,22 +6,14 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from roughy.assets.tasks import purge_asset_bytes
 from roughy.auth import CurrentAccount
-from roughy.db import parse_id
-from roughy.errors import error_responses, not_found
+from roughy.errors import error_responses
 from roughy.projects import service
 from roughy.projects.schemas import ProjectCreate, ProjectOut, ProjectState, ProjectUpdate
 from roughy.runtime import Runtime, get_runtime
-from roughy.schemas import Page, PageParams, page_params
+from roughy.schemas import Page, PageParams, page_params, path_id
 
 router = APIRouter(prefix="/projects", tags=["projects"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
-
-
-def _project_id(project_id: str) -> str:
-    pid = parse_id(project_id)
-    if pid is None:
-        raise not_found("Project")
-    return pid
 
 
 @router.post(
@@ -48,7 +40,9 @@ def list_projects(
 @router.get("/{project_id}", response_model=ProjectOut, responses=error_responses("not_found"))
 def get_project(project_id: str, account: CurrentAccount, rt: RuntimeDep) -> ProjectOut:
     with rt.db.session() as session:
-        return ProjectOut.model_validate(service.get(session, account, _project_id(project_id)))
+        return ProjectOut.model_validate(
+            service.get(session, account, path_id(project_id, "Project"))
+        )
 
 
 @router.patch(
@@ -60,7 +54,9 @@ def update_project(
     project_id: str, body: ProjectUpdate, account: CurrentAccount, rt: RuntimeDep
 ) -> ProjectOut:
     with rt.db.session() as session:
-        project = service.update(session, account, _project_id(project_id), body.name, body.state)
+        project = service.update(
+            session, account, path_id(project_id, "Project"), body.name, body.state
+        )
         return ProjectOut.model_validate(project)
 
 
@@ -72,7 +68,7 @@ def update_project(
 )
 def delete_project(project_id: str, account: CurrentAccount, rt: RuntimeDep) -> Response:
     with rt.db.session() as session:
-        asset_ids = service.delete(session, account, _project_id(project_id))
+        asset_ids = service.delete(session, account, path_id(project_id, "Project"))
     for asset_id in asset_ids:
         rt.jobs.submit(purge_asset_bytes, rt, asset_id)
     return Response(status_code=204)

@@ -11,8 +11,9 @@ from roughy.accounts.models import Account
 from roughy.assets.tasks import purge_asset_bytes
 from roughy.auth import CurrentAccount
 from roughy.db import parse_id
-from roughy.errors import error_responses, not_found
+from roughy.errors import error_responses
 from roughy.runtime import Runtime, get_runtime
+from roughy.schemas import path_id
 from roughy.uploads import checksum, service
 from roughy.uploads.protocol import (
     OFFSET_CONTENT_TYPE,
@@ -44,13 +45,6 @@ _OFFSET_HEADERS = {
     "Upload-Expires": _header("When the idle upload is reaped (RFC 9110 date)."),
     "Tus-Resumable": _header("Always `1.0.0`."),
 }
-
-
-def _upload_id(raw: str) -> str:
-    upload_id = parse_id(raw)
-    if upload_id is None:
-        raise not_found("Upload")
-    return upload_id
 
 
 @router.options(
@@ -90,7 +84,7 @@ def head_upload(
 ) -> Response:
     """The authoritative offset to resume from. A finished upload answers offset = length."""
     require_tus_resumable(request.headers)
-    uid = _upload_id(upload_id)
+    uid = path_id(upload_id, "Upload")
     with rt.db.session() as session:
         current = service.status(session, account, uid)
     headers = offset_headers(current.offset, current.expires_at)
@@ -158,7 +152,7 @@ async def patch_upload(
     outcome = await receive_chunk(
         rt,
         account,
-        _upload_id(upload_id),
+        path_id(upload_id, "Upload"),
         client_offset=offset,
         content_length=content_length,
         checksum=expected,
