@@ -365,3 +365,19 @@ def test_concurrent_patches_never_interleave(
         hashlib.sha256(httpx.get(ready["download_url"]).content).digest()
         == hashlib.sha256(data).digest()
     )
+
+
+def test_method_override_for_proxies_that_block_patch(
+    client: httpx.Client, project: dict[str, Any], media: dict[str, Path]
+) -> None:
+    data = media["mp3"].read_bytes()
+    asset, url = create_asset(client, project["id"], len(data))
+    headers = {**TUS, "Upload-Offset": "0", "Content-Type": OCTETS}
+    r = client.post(
+        url, content=data[:2000], headers={**headers, "X-HTTP-Method-Override": "PATCH"}
+    )
+    assert r.status_code == 204 and r.headers["Upload-Offset"] == "2000"
+    assert_envelope(client.post(url, headers=TUS), 405, "method_not_allowed")
+    r = client.post(url, headers={**TUS, "X-HTTP-Method-Override": "DELETE"})
+    assert r.status_code == 204
+    assert client.get(f"/v1/assets/{asset['id']}").status_code == 404

@@ -11,7 +11,7 @@ from roughy.accounts.models import Account
 from roughy.assets.tasks import purge_asset_bytes
 from roughy.auth import CurrentAccount
 from roughy.db import parse_id
-from roughy.errors import error_responses
+from roughy.errors import ApiError, error_responses
 from roughy.runtime import Runtime, get_runtime
 from roughy.schemas import path_id
 from roughy.uploads import checksum, service
@@ -184,3 +184,21 @@ async def terminate_upload(
 def _terminate(rt: Runtime, account: Account, upload_id: str) -> bool:
     with rt.db.session() as session:
         return service.terminate(session, account, upload_id)
+
+
+@router.post(
+    "/{upload_id}",
+    status_code=204,
+    response_class=Response,
+    include_in_schema=False,
+)
+async def overridden_method(
+    upload_id: str, request: Request, account: CurrentAccount, rt: RuntimeDep
+) -> Response:
+    """``POST`` with ``X-HTTP-Method-Override`` for clients behind proxies that block PATCH."""
+    method = request.headers.get("x-http-method-override", "").upper()
+    if method == "PATCH":
+        return await patch_upload(upload_id, request, account, rt)
+    if method == "DELETE":
+        return await terminate_upload(upload_id, request, account, rt)
+    raise ApiError("method_not_allowed", "POST is allowed here only as X-HTTP-Method-Override.")
