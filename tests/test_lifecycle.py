@@ -9,12 +9,13 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
 
 from tests.conftest import Server, start_server
-from tests.helpers import TUS, create_asset, patch, upload_file, wait_for_state
+from tests.helpers import TUS, create_asset, head_offset, patch, upload_file, wait_for_state
 
 
 @pytest.fixture(scope="module")
@@ -106,3 +107,32 @@ def test_cli_creates_accounts_and_keys(server: Server, tmp_path: Path) -> None:
         env=env, capture_output=True, text=True,
     )  # fmt: skip
     assert dup.returncode != 0 and "exists" in dup.stderr
+
+
+def test_stopping_the_server_keeps_what_a_running_upload_sent(
+    database_url: str, tmp_path: Path, media: dict[str, Path]
+) -> None:
+    from tests.test_uploads import _raw_patch
+
+    first = start_server(tmp_path, database_url, ROUGHY_SHUTDOWN_GRACE_SECONDS="1")
+    key = _cli(first, tmp_path, "accounts", "create", f"stop-{tmp_path.name}@example.com")
+    data = media["mp4"].read_bytes()
+    with httpx.Client(base_url=first.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+        pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
+        asset, url = create_asset(c, pid, len(data))
+    running = _raw_patch(url, key, 0, len(data), data[:100_000])
+    try:
+        time.sleep(0.5)
+        first.stop()
+        assert first.process.returncode is not None
+    finally:
+        running.close()
+    second = start_server(tmp_path, database_url)
+    try:
+        path = urlsplit(url).path
+        with httpx.Client(base_url=second.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+            assert head_offset(c, path) == 100_000
+            assert patch(c, path, 100_000, data[100_000:]).status_code == 204
+            assert wait_for_state(c, asset["id"])["state"] == "ready"
+    finally:
+        second.stop()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -54,7 +56,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
-            runtime.jobs.shutdown()
+            # The server has cancelled running requests by now; uploads save what arrived.
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(10):
+                    await runtime.locks.wait_released()
+            await run_in_threadpool(runtime.jobs.shutdown)
             runtime.db.dispose()
 
     app = FastAPI(

@@ -76,6 +76,7 @@ def serve(
         log_config=None,
         access_log=False,
         timeout_keep_alive=30,
+        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
     )
 
 

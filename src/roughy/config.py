@@ -36,6 +36,9 @@ class Settings(BaseSettings):
     upload_idle_timeout_seconds: float = 60.0
     max_upload_bytes: int = 50 * GIB
     reaper_interval_seconds: float = 60.0
+    shutdown_grace_seconds: int = Field(
+        default=10, description="On stop, running uploads get this long, then keep what arrived."
+    )
     download_url_ttl_seconds: int = 15 * 60
 
     cors_origins: list[str] = ["*"]

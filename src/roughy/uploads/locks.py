@@ -37,8 +37,10 @@ class UploadLocks:
     def __init__(self) -> None:
         self._held: dict[str, Hold] = {}
 
-    def is_held(self, upload_id: str) -> bool:
-        return upload_id in self._held
+    async def wait_released(self) -> None:
+        """Until every upload is let go (on shutdown: running PATCHes save what they received)."""
+        while self._held:
+            await next(iter(self._held.values())).released.wait()
 
     @asynccontextmanager
     async def hold(self, upload_id: str, wait_seconds: float) -> AsyncIterator[Hold]:

@@ -93,9 +93,9 @@ class Body:
             try:
                 message = await self._receive()
             except asyncio.CancelledError:
-                if not self._stopping or self._task is None:
+                if self._task is None:
                     raise
-                self._task.uncancel()
+                self._task.uncancel()  # released, idle, or the server stops: keep what arrived
                 self.ending = Ending.INTERRUPTED
                 break
             finally:
@@ -226,19 +226,17 @@ async def stream_into(
     )
 
 
-async def _uninterruptible(future: Awaitable[None]) -> None:
-    """Wait for a thread's write even if this task is cancelled meanwhile: its bytes must land."""
-    shielded = asyncio.shield(future)
-    while True:
+async def _uninterruptible(work: Awaitable[T]) -> T:
+    """Wait for a thread's work even if this task is cancelled meanwhile: its bytes must land."""
+    future = asyncio.ensure_future(work)
+    while not future.done():
         try:
-            await shielded
-            return
+            await asyncio.shield(future)
         except asyncio.CancelledError:
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
-            if shielded.done():
-                raise
+    return future.result()
 
 
 @contextlib.asynccontextmanager
@@ -302,26 +300,22 @@ async def receive_chunk(
                     checksum=checksum,
                     executor=None,
                 )
-                keep = received.checksum_ok is not False and received.stored > 0
-                await run_in_threadpool(writer.persist if keep else writer.rollback)
-            finally:
-                await run_in_threadpool(writer.close)
-
-        if keep:
-            done = await run_in_threadpool(
-                _in_session,
-                rt,
-                service.commit,
-                settings,
-                rt.store,
-                upload_id,
-                current.offset,
-                current.offset + received.stored,
-                media,
+            except BaseException:
+                await run_in_threadpool(
+                    writer.close
+                )  # nothing acknowledged: the next PATCH truncates
+                raise
+            keep = received.checksum_ok is not False and received.stored > 0
+            end = current.offset + received.stored if keep else None
+            loop = asyncio.get_running_loop()
+            done = await _uninterruptible(
+                loop.run_in_executor(None, _save, rt, writer, upload_id, current.offset, end, media)
             )
-            outcome = Outcome(done.offset, done.expires_at, done.finished)
-        else:
-            outcome = Outcome(current.offset, current.expires_at, finished=False)
+        outcome = (
+            Outcome(done.offset, done.expires_at, done.finished)
+            if done is not None
+            else Outcome(current.offset, current.expires_at, finished=False)
+        )
 
     if outcome.finished:
         rt.jobs.submit(process_asset, rt, upload_id)
@@ -345,6 +339,28 @@ async def receive_chunk(
             headers=headers,
         )
     return outcome
+
+
+def _save(
+    rt: Runtime,
+    writer: UploadWriter,
+    upload_id: str,
+    start: int,
+    end: int | None,
+    media: MediaFormat | None,
+) -> service.Committed | None:
+    """Make bytes up to ``end`` durable and acknowledge them, or drop them all (``end`` None)."""
+    try:
+        if end is None:
+            writer.rollback()
+        else:
+            writer.persist()
+    finally:
+        writer.close()
+    if end is None:
+        return None
+    with rt.db.session() as session:
+        return service.commit(session, rt.settings, rt.store, upload_id, start, end, media)
 
 
 def _in_session(rt: Runtime, fn: Callable[..., T], *args: Any) -> T:

@@ -1,0 +1,517 @@
+"""Real, unmodified TUS clients against a real server: tuspy, tus-js-client (Node) and the
+upload guide's raw curl loop. Each upload ends with a ``ready`` asset whose stored object,
+fetched through its signed ``download_url``, has the source file's sha256.
+
+tus-js-client runs from ``tests/js`` (``upload.mjs``, pinned by ``package-lock.json``); the
+session fixture ``tus_js`` installs it with ``npm ci`` when ``node_modules`` is missing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+from urllib.parse import urljoin
+
+import httpx
+import pytest
+from tusclient.client import TusClient
+from tusclient.uploader import Uploader
+
+from tests.conftest import Server
+from tests.helpers import create_asset, head_offset, wait_for_state
+
+JS_DIR = Path(__file__).resolve().parent / "js"
+TUS_JS_VERSION = "4.3.1"
+KIB = 1024
+MIB = 1024 * KIB
+SMALL_CHUNK = 16 * KIB  # the 6 s test media are 50-150 kB: several PATCHes each
+
+# type, content_type, extension after processing, per source file
+EXPECTED = {
+    "mp3": ("audio", "audio/mpeg", "mp3"),
+    "mp4": ("video", "video/mp4", "mp4"),
+    "wav": ("audio", "audio/wav", "wav"),
+}
+
+
+# --- shared checks ---------------------------------------------------------------------------
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while block := f.read(MIB):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def server_log(server: Server, *needles: str, last: int = 40) -> str:
+    """The server's log lines that mention any of ``needles`` (for failure messages)."""
+    lines = server.log_path.read_text(errors="replace").splitlines()
+    hits = [line for line in lines if any(n in line for n in needles)] if needles else lines
+    return "\n".join(hits[-last:])
+
+
+def assert_ready_and_intact(
+    client: httpx.Client,
+    server: Server,
+    asset_id: str,
+    source: Path,
+    kind: str,
+    duration: float | None = 6.0,
+) -> dict[str, Any]:
+    """The asset reaches ``ready`` with the right metadata and its object equals ``source``."""
+    asset = wait_for_state(client, asset_id, ("ready", "failed", "pending_payment"), timeout=90)
+    assert asset["state"] == "ready", (asset, server_log(server, asset_id))
+    type_, content_type, extension = EXPECTED[kind]
+    assert (asset["type"], asset["content_type"], asset["extension"]) == (
+        type_,
+        content_type,
+        extension,
+    ), asset
+    assert asset["size_bytes"] == source.stat().st_size, asset
+    assert asset["upload_url"] is None and asset["cuttable"] is True, asset
+    seconds = asset["duration_seconds"]
+    assert isinstance(seconds, str) and len(seconds.rpartition(".")[2]) == 3, asset
+    if duration is not None:
+        assert abs(float(seconds) - duration) < 0.5, asset
+
+    download_url = urljoin(server.base_url, asset["download_url"])
+    digest = hashlib.sha256()
+    with httpx.stream("GET", download_url, timeout=60) as r:  # signed: no Authorization
+        assert r.status_code == 200, r.read()
+        for block in r.iter_bytes(MIB):
+            digest.update(block)
+    assert digest.hexdigest() == sha256_file(source), (
+        "stored object differs from the source",
+        server_log(server, asset_id),
+    )
+    return asset
+
+
+# --- tuspy -----------------------------------------------------------------------------------
+
+
+def tuspy_uploader(
+    api_key: str, path: Path, upload_url: str, chunk_size: int, **options: Any
+) -> Uploader:
+    # The upload guide's snippet passes `headers=` to Uploader, which tuspy 1.1 does not accept
+    # (TypeError); headers belong to a TusClient, whose uploader() builds the Uploader.
+    tus = TusClient(upload_url, headers={"Authorization": f"Bearer {api_key}"})
+    return tus.uploader(str(path), url=upload_url, chunk_size=chunk_size, **options)
+
+
+@pytest.mark.parametrize(
+    ("kind", "checksum"),
+    [("mp3", False), ("mp4", False), ("mp4", True)],
+    ids=["mp3", "mp4", "mp4-sha1-checksums"],
+)
+def test_tuspy_uploads_real_media_in_small_chunks(
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    media: dict[str, Path],
+    kind: str,
+    checksum: bool,
+) -> None:
+    source = media[kind]
+    size = source.stat().st_size
+    assert size > 3 * SMALL_CHUNK  # several PATCHes
+    asset, url = create_asset(client, project["id"], size)
+
+    uploader = tuspy_uploader(api_key, source, url, SMALL_CHUNK, upload_checksum=checksum)
+    assert uploader.offset == 0  # it HEADed the fresh upload
+    uploader.upload()
+    assert uploader.offset == size
+
+    assert_ready_and_intact(client, server, asset["id"], source, kind)
+
+
+def test_tuspy_interrupted_upload_resumes_with_a_new_uploader(
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    media: dict[str, Path],
+) -> None:
+    source = media["mp4"]
+    size = source.stat().st_size
+    asset, url = create_asset(client, project["id"], size)
+    stop = 2 * SMALL_CHUNK + 12_345  # mid-chunk: the last PATCH of the first run is short
+
+    first = tuspy_uploader(api_key, source, url, SMALL_CHUNK)
+    first.upload(stop_at=stop)
+    assert first.offset == stop
+    assert head_offset(client, url) == stop
+    assert client.get(f"/v1/assets/{asset['id']}").json()["state"] == "pending_upload"
+
+    second = tuspy_uploader(api_key, source, url, SMALL_CHUNK)
+    assert second.offset == stop  # the constructor HEADs for the server's offset
+    second.upload()
+    assert second.offset == size
+
+    assert_ready_and_intact(client, server, asset["id"], source, "mp4")
+
+
+# --- tus-js-client under Node ----------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tus_js() -> Path:
+    """tests/js/upload.mjs with tus-js-client installed from the lock file."""
+    node, npm = shutil.which("node"), shutil.which("npm")
+    if node is None or npm is None:
+        pytest.fail(
+            "node and npm are required for the tus-js-client tests (Node >= 18); "
+            f"found node={node!r}, npm={npm!r}",
+            pytrace=False,
+        )
+    installed = JS_DIR / "node_modules" / "tus-js-client" / "package.json"
+    version = json.loads(installed.read_text())["version"] if installed.exists() else None
+    if version != TUS_JS_VERSION:
+        done = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund"],
+            cwd=JS_DIR,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if done.returncode != 0:
+            pytest.fail(
+                f"`npm ci` in {JS_DIR} failed ({done.returncode}):\n{done.stdout}\n{done.stderr}",
+                pytrace=False,
+            )
+    return JS_DIR / "upload.mjs"
+
+
+def run_tus_js(
+    tus_js: Path,
+    server: Server,
+    path: Path,
+    upload_url: str,
+    api_key: str,
+    *,
+    chunk_size: int | None = None,
+    source: str = "stream",
+    abort_after: int | None = None,
+) -> dict[str, Any]:
+    cmd = ["node", str(tus_js), "--file", str(path), "--url", upload_url, "--key", api_key]
+    cmd += ["--source", source]
+    if chunk_size is not None:
+        cmd += ["--chunk-size", str(chunk_size)]
+    if abort_after is not None:
+        cmd += ["--abort-after", str(abort_after)]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, cwd=tus_js.parent)
+    lines = done.stdout.strip().splitlines()
+    assert lines, (done.returncode, done.stderr)
+    result: dict[str, Any] = json.loads(lines[-1])
+    upload_id = upload_url.rstrip("/").rpartition("/")[2]
+    if done.returncode != 0 or not result["success"]:
+        pytest.fail(
+            f"tus-js-client failed:\n{json.dumps(result, indent=1)}\n{done.stderr}\n"
+            f"server log:\n{server_log(server, upload_id)}"
+        )
+    assert result["bytesUploaded"] == path.stat().st_size, result
+    return result
+
+
+def patches(result: dict[str, Any], phase: int | None = None) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in result["requests"]
+        if r["method"] == "PATCH" and (phase is None or r["phase"] == phase)
+    ]
+
+
+def assert_contiguous(patch_log: list[dict[str, Any]], start: int, size: int) -> None:
+    """Every PATCH was a 204 that continued exactly where the previous one ended."""
+    offset = start
+    for p in patch_log:
+        assert p["status"] == 204, patch_log
+        assert int(p["requestOffset"]) == offset, patch_log
+        assert int(p["responseOffset"]) > offset, patch_log
+        offset = int(p["responseOffset"])
+    assert offset == size, patch_log
+
+
+@pytest.mark.parametrize(
+    ("kind", "source"),
+    [("mp4", "stream"), ("mp3", "buffer")],
+    ids=["mp4-readstream", "mp3-buffer-chunked-encoding"],
+)
+def test_tus_js_client_default_chunk_size_sends_one_patch(
+    tus_js: Path,
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    media: dict[str, Path],
+    kind: str,
+    source: str,
+) -> None:
+    path = media[kind]
+    size = path.stat().st_size
+    asset, url = create_asset(client, project["id"], size)
+
+    # chunkSize left at tus-js-client's default (Infinity): the whole file in one PATCH. An
+    # fs.ReadStream goes with Content-Length; a Buffer goes with Transfer-Encoding: chunked.
+    result = run_tus_js(tus_js, server, path, url, api_key, source=source)
+
+    head = [r for r in result["requests"] if r["method"] == "HEAD"]
+    assert [(h["status"], h["responseOffset"], h["uploadLength"]) for h in head] == [
+        (200, "0", str(size))
+    ], result
+    assert len(patches(result)) == 1, result
+    assert_contiguous(patches(result), 0, size)
+    assert_ready_and_intact(client, server, asset["id"], path, kind)
+
+
+def test_tus_js_client_small_chunks(
+    tus_js: Path,
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    media: dict[str, Path],
+) -> None:
+    path = media["mp4"]
+    size = path.stat().st_size
+    asset, url = create_asset(client, project["id"], size)
+
+    result = run_tus_js(tus_js, server, path, url, api_key, chunk_size=SMALL_CHUNK)
+
+    assert len(patches(result)) == math.ceil(size / SMALL_CHUNK) >= 3, result
+    assert_contiguous(patches(result), 0, size)
+    assert_ready_and_intact(client, server, asset["id"], path, "mp4")
+
+
+def test_tus_js_client_resumes_after_abort_between_small_chunks(
+    tus_js: Path,
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    media: dict[str, Path],
+) -> None:
+    path = media["mp4"]
+    size = path.stat().st_size
+    asset, url = create_asset(client, project["id"], size)
+
+    result = run_tus_js(
+        tus_js, server, path, url, api_key, chunk_size=SMALL_CHUNK, abort_after=size // 2
+    )
+
+    assert result["aborted"], result
+    resumed = result["resumedFrom"]
+    assert 0 < resumed < size and resumed <= result["abortedAt"], result
+    phase2 = patches(result, phase=2)
+    assert phase2, result
+    assert_contiguous(phase2, resumed, size)
+    assert_ready_and_intact(client, server, asset["id"], path, "mp4")
+
+
+def test_tus_js_client_resumes_after_abort_mid_patch_of_a_big_file(
+    tus_js: Path,
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    big_wav: Path,
+) -> None:
+    """Default chunk size on a 128 MiB file, aborted inside its one PATCH: the server keeps
+    what it received, and a new Upload on the same uploadUrl HEADs and sends the rest."""
+    size = big_wav.stat().st_size
+    asset, url = create_asset(client, project["id"], size)
+
+    result = run_tus_js(tus_js, server, big_wav, url, api_key, abort_after=24 * MIB)
+
+    assert result["aborted"], result
+    assert patches(result, phase=1) == [], result  # the first PATCH never got its response
+    resumed = result["resumedFrom"]
+    assert 0 < resumed < size and resumed <= result["abortedAt"], result
+    assert_contiguous(patches(result, phase=2), resumed, size)
+    assert_ready_and_intact(client, server, asset["id"], big_wav, "wav", duration=760.0)
+
+
+# --- the upload guide's raw curl loop --------------------------------------------------------
+
+# The guide's "Raw cURL" section as a script, unchanged except for:
+#  - the values come from the environment (HEADERS_FILE replaces /tmp/roughy-headers.txt);
+#  - `stat -c%s` (Linux), as the guide's comment says;
+#  - `set -eu`, so a failing `curl -sf` stops the script instead of the loop advancing OFFSET
+#    past a rejected chunk (no pipefail: `tail` dies of SIGPIPE once `head` has its bytes);
+#  - UPLOAD_URL given: skip step 1 and resume from the HEAD offset, exactly as the guide shows;
+#  - MAX_CHUNKS=n: stop after n PATCHes, i.e. an interrupted run.
+CURL_LOOP = r"""#!/usr/bin/env bash
+set -eu
+TOKEN="$ROUGHY_TOKEN"
+API="$ROUGHY_API"
+PROJECT_ID="$ROUGHY_PROJECT_ID"
+FILE="$ROUGHY_FILE"
+CHUNK_SIZE=$((64 * 1024 * 1024))   # 64 MiB
+
+SIZE=$(stat -c%s "$FILE")
+
+if [ -z "${UPLOAD_URL:-}" ]; then
+  # 1. Create the asset — the asset is the body, the transfer URL is the
+  #    Location header. -D dumps the response headers so we can read it.
+  BODY=$(curl -sf -X POST "$API/v1/assets" \
+    -D "$HEADERS_FILE" \
+    -H "Authorization: Bearer $TOKEN" \
+    -H "Content-Type: application/json" \
+    -d "{\"project_id\":\"$PROJECT_ID\",\"size_bytes\":$SIZE}")
+
+  ASSET_ID=$(echo "$BODY" | jq -r '.id')
+  UPLOAD_URL=$(awk -F': ' 'tolower($1) == "location" { gsub(/\r/, "", $2); print $2 }' "$HEADERS_FILE")
+  OFFSET=0
+else
+  # Resume after an aborted run: ask the server for the current offset with HEAD.
+  OFFSET=$(curl -sf -I -X HEAD "$UPLOAD_URL" \
+    -H "Authorization: Bearer $TOKEN" \
+    -H "Tus-Resumable: 1.0.0" \
+    | awk -F': ' 'tolower($1) == "upload-offset" { gsub(/\r/, "", $2); print $2 }')
+  : "${OFFSET:?HEAD returned no Upload-Offset}"
+  echo "Resume from offset $OFFSET"
+fi
+echo "UPLOAD_URL=$UPLOAD_URL"
+
+# 2. PATCH chunks to the pre-allocated TUS URL.
+CHUNKS=0
+while [ $OFFSET -lt $SIZE ]; do
+  if [ -n "${MAX_CHUNKS:-}" ] && [ $CHUNKS -ge "$MAX_CHUNKS" ]; then break; fi
+  REMAINING=$((SIZE - OFFSET))
+  THIS=$((REMAINING < CHUNK_SIZE ? REMAINING : CHUNK_SIZE))
+  tail -c +$((OFFSET + 1)) "$FILE" | head -c "$THIS" | \
+    curl -sf -X PATCH "$UPLOAD_URL" \
+      -H "Authorization: Bearer $TOKEN" \
+      -H "Tus-Resumable: 1.0.0" \
+      -H "Upload-Offset: $OFFSET" \
+      -H "Content-Type: application/offset+octet-stream" \
+      -H "Content-Length: $THIS" \
+      --data-binary @-
+  OFFSET=$((OFFSET + THIS))
+  CHUNKS=$((CHUNKS + 1))
+done
+
+echo "Uploaded $OFFSET / $SIZE bytes; asset_id=${ASSET_ID:-}"
+"""
+
+
+@pytest.fixture(scope="session")
+def big_wav(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A real ~128 MiB WAV (12:40 of pink noise): two chunks of the guide's 64 MiB loop."""
+    ffmpeg = shutil.which("ffmpeg")
+    assert ffmpeg, "ffmpeg is required"
+    path = tmp_path_factory.mktemp("big") / "big.wav"
+    subprocess.run(
+        [ffmpeg, "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi",
+         "-i", "anoisesrc=d=760:c=pink:r=44100", "-ac", "2", "-c:a", "pcm_s16le", str(path)],
+        check=True,
+    )  # fmt: skip
+    assert path.stat().st_size > 64 * MIB  # two PATCHes of the curl loop
+    return path
+
+
+@pytest.fixture(scope="session")
+def curl_loop(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    for tool in ("bash", "curl", "jq", "awk", "stat", "tail", "head"):
+        if shutil.which(tool) is None:
+            pytest.fail(f"{tool} is required for the upload guide's curl loop", pytrace=False)
+    path = tmp_path_factory.mktemp("guide") / "upload.sh"
+    path.write_text(CURL_LOOP)
+    return path
+
+
+def run_curl_loop(
+    curl_loop: Path,
+    server: Server,
+    api_key: str,
+    project_id: str,
+    path: Path,
+    tmp_path: Path,
+    **env: str,
+) -> dict[str, str]:
+    environ = {
+        **os.environ,
+        "ROUGHY_TOKEN": api_key,
+        "ROUGHY_API": server.base_url,
+        "ROUGHY_PROJECT_ID": project_id,
+        "ROUGHY_FILE": str(path),
+        "HEADERS_FILE": str(tmp_path / "roughy-headers.txt"),
+        **env,
+    }
+    done = subprocess.run(
+        ["bash", str(curl_loop)], env=environ, capture_output=True, text=True, timeout=180
+    )
+    assert done.returncode == 0, (done.returncode, done.stdout, done.stderr, server_log(server))
+    out: dict[str, str] = {}
+    for line in done.stdout.splitlines():
+        if line.startswith("UPLOAD_URL="):
+            out["upload_url"] = line.partition("=")[2]
+        elif line.startswith("Resume from offset "):
+            out["resumed_from"] = line.rpartition(" ")[2]
+        elif line.startswith("Uploaded "):
+            sent, _, rest = line.removeprefix("Uploaded ").partition(" / ")
+            total, _, asset_id = rest.partition("; asset_id=")
+            out |= {"offset": sent, "size": total.removesuffix(" bytes"), "asset_id": asset_id}
+    return out
+
+
+def test_guide_curl_loop_uploads_a_big_file_in_64_mib_chunks(
+    curl_loop: Path,
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    big_wav: Path,
+    tmp_path: Path,
+) -> None:
+    size = big_wav.stat().st_size
+    out = run_curl_loop(curl_loop, server, api_key, project["id"], big_wav, tmp_path)
+
+    assert out["offset"] == out["size"] == str(size), out
+    assert head_offset(client, out["upload_url"]) == size  # a finished upload still answers
+    assert_ready_and_intact(client, server, out["asset_id"], big_wav, "wav", duration=760.0)
+
+
+def test_guide_curl_loop_resumes_from_the_head_offset(
+    curl_loop: Path,
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    big_wav: Path,
+    tmp_path: Path,
+) -> None:
+    size = big_wav.stat().st_size
+    first = run_curl_loop(
+        curl_loop, server, api_key, project["id"], big_wav, tmp_path, MAX_CHUNKS="1"
+    )
+    assert first["offset"] == str(64 * MIB), first
+    asset_id = first["asset_id"]
+
+    # The run was cut short; recover the URL as the guide shows, from the asset itself.
+    pending = client.get(f"/v1/assets/{asset_id}").json()
+    assert pending["state"] == "pending_upload", pending
+    assert pending["upload_url"] == first["upload_url"], pending
+    assert head_offset(client, pending["upload_url"]) == 64 * MIB
+
+    second = run_curl_loop(
+        curl_loop,
+        server,
+        api_key,
+        project["id"],
+        big_wav,
+        tmp_path,
+        UPLOAD_URL=pending["upload_url"],
+    )
+    assert second["resumed_from"] == str(64 * MIB), second
+    assert second["offset"] == second["size"] == str(size), second
+    assert_ready_and_intact(client, server, asset_id, big_wav, "wav", duration=760.0)
