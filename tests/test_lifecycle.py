@@ -23,8 +23,9 @@ def fast_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
     srv = start_server(
         tmp_path_factory.mktemp("fast"),
         database_url,
-        ROUGHY_UPLOAD_EXPIRY_SECONDS="2",
+        ROUGHY_UPLOAD_EXPIRY_SECONDS="3",
         ROUGHY_REAPER_INTERVAL_SECONDS="0.5",
+        ROUGHY_UPLOAD_IDLE_TIMEOUT_SECONDS="1",
     )
     yield srv
     srv.stop()
@@ -63,7 +64,7 @@ def test_idle_uploads_are_reaped_with_asset_and_bytes(
         assert _eventually(lambda: asset["id"] not in _files(blobs))
         # a finished upload never expires
         done = upload_file(c, pid, media["mp3"])
-        time.sleep(3)
+        time.sleep(4)
         assert wait_for_state(c, done["id"])["state"] == "ready"
 
 
@@ -130,9 +131,33 @@ def test_stopping_the_server_keeps_what_a_running_upload_sent(
     second = start_server(tmp_path, database_url)
     try:
         path = urlsplit(url).path
-        with httpx.Client(base_url=second.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+        with httpx.Client(
+            base_url=second.base_url, headers={"Authorization": f"Bearer {key}"}
+        ) as c:
             assert head_offset(c, path) == 100_000
             assert patch(c, path, 100_000, data[100_000:]).status_code == 204
             assert wait_for_state(c, asset["id"])["state"] == "ready"
     finally:
         second.stop()
+
+
+def test_a_silent_connection_is_let_go_and_its_bytes_kept(
+    fast_server: Server, media: dict[str, Path], tmp_path: Path
+) -> None:
+    from tests.test_uploads import _raw_patch
+
+    key = _cli(fast_server, tmp_path, "accounts", "create", "idle@example.com")
+    data = media["mp4"].read_bytes()
+    with httpx.Client(
+        base_url=fast_server.base_url, headers={"Authorization": f"Bearer {key}"}
+    ) as c:
+        pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
+        asset, url = create_asset(c, pid, len(data))
+        silent = _raw_patch(url, key, 0, len(data), data[:90_000])
+        try:
+            answer = silent.recv(4096)  # the server answers once it gives up on the silence
+            assert answer.startswith(b"HTTP/1.1 204")
+            assert b"upload-offset: 90000" in answer.lower()
+            assert head_offset(c, url) == 90_000
+        finally:
+            silent.close()
