@@ -152,7 +152,7 @@ def test_a_silent_connection_is_let_go_and_its_bytes_kept(
         base_url=fast_server.base_url, headers={"Authorization": f"Bearer {key}"}
     ) as c:
         pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
-        asset, url = create_asset(c, pid, len(data))
+        _, url = create_asset(c, pid, len(data))
         silent = _raw_patch(url, key, 0, len(data), data[:90_000])
         try:
             answer = silent.recv(4096)  # the server answers once it gives up on the silence
