@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from roughy import migrate
@@ -62,21 +63,26 @@ def serve(
     """Run the API (and its background jobs) on the embedded default or the configured parts."""
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     key_file = bootstrap_local_account(settings)
     if key_file is not None:
         console.print(
             f"[bold green]Created a local account.[/] Its API key is in [bold]{key_file}[/]:\n"
             f"  {key_file.read_text().strip()}"
         )
-    uvicorn.run(
-        "roughy.app:create_asgi",
-        factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
-        log_config=None,
-        access_log=False,
-        timeout_keep_alive=30,
-        timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(
+        sys.executable,
+        [
+            sys.executable,
+            "-m",
+            "roughy.server",
+            "--host",
+            host or settings.host,
+            "--port",
+            str(port or settings.port),
+        ],
     )
 
 

@@ -1,11 +1,19 @@
-"""Measure a media file from its bytes: container, streams, duration (PyAV, in process)."""
+"""Measure a media file from its bytes: container, streams, duration.
+
+PyAV (the FFmpeg libraries) runs in a child process for each probe: a decoder that crashes on
+hostile input takes down only that child, and the API process never carries the libraries.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+import subprocess
+import sys
+from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
-import av
+PROBE_TIMEOUT_SECONDS = 300
 
 
 class UnreadableMedia(Exception):
@@ -21,6 +29,32 @@ class Probe:
 
 
 def probe(path: Path) -> Probe:
+    """Probe ``path`` in a child process."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "roughy.media.probe", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=PROBE_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        raise UnreadableMedia("probing took too long") from exc
+    try:
+        answer: dict[str, Any] = json.loads(done.stdout)
+    except json.JSONDecodeError:
+        raise UnreadableMedia(
+            f"the prober stopped ({done.returncode}): {done.stderr[-500:]}"
+        ) from None
+    if "error" in answer:
+        raise UnreadableMedia(str(answer["error"]))
+    return Probe(**answer)
+
+
+def probe_here(path: Path) -> Probe:
+    """Probe ``path`` in this process (the child's side of :func:`probe`)."""
+    import av
+
     try:
         with av.open(str(path), mode="r", metadata_errors="ignore") as container:
             audio = [s for s in container.streams if s.type == "audio"]
@@ -29,10 +63,9 @@ def probe(path: Path) -> Probe:
                 for s in container.streams
                 if s.type == "video" and not (s.disposition & av.stream.Disposition.attached_pic)
             ]
-            duration_ms = _duration_ms(container)
             return Probe(
                 container=container.format.name,
-                duration_ms=duration_ms,
+                duration_ms=_duration_ms(container),
                 has_audio=bool(audio),
                 has_video=bool(video),
             )
@@ -40,9 +73,11 @@ def probe(path: Path) -> Probe:
         raise UnreadableMedia(str(exc)) from exc
 
 
-def _duration_ms(container: av.container.InputContainer) -> int:
+def _duration_ms(container: Any) -> int:
+    import av
+
     if container.duration is not None and container.duration > 0:
-        return round(container.duration * 1000 / av.time_base)
+        return int(round(container.duration * 1000 / av.time_base))
     longest = 0.0
     for stream in container.streams:
         if stream.duration is not None and stream.time_base is not None:
@@ -52,7 +87,7 @@ def _duration_ms(container: av.container.InputContainer) -> int:
     return _decode_duration_ms(container)
 
 
-def _decode_duration_ms(container: av.container.InputContainer) -> int:
+def _decode_duration_ms(container: Any) -> int:
     """Last resort for streams without a header duration: read packet timestamps to the end."""
     end = 0.0
     for packet in container.demux():
@@ -89,3 +124,16 @@ def retyped(content_type: str, extension: str, is_video: bool) -> tuple[str, str
     """The content type and extension that fit what the streams really hold."""
     table = _AS_VIDEO if is_video else _AS_AUDIO
     return table.get(content_type, (content_type, extension))
+
+
+def _main(argv: list[str]) -> int:
+    try:
+        answer: dict[str, Any] = asdict(probe_here(Path(argv[1])))
+    except UnreadableMedia as exc:
+        answer = {"error": str(exc)}
+    print(json.dumps(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(_main(sys.argv))
