@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 import httpx
 
 from roughy.middleware import RequestContextMiddleware
+from tests.conftest import Server
 from tests.helpers import assert_envelope
 
 
@@ -40,16 +42,18 @@ def test_request_id_on_every_response(client: httpx.Client, anon: httpx.Client) 
     assert mine.headers["X-Request-Id"] == "trace-abc.123"
 
 
-def test_request_id_is_logged(client: httpx.Client, server) -> None:  # type: ignore[no-untyped-def]
+def test_request_id_is_logged(client: httpx.Client, server: Server) -> None:
     rid = client.get("/v1/users/me").headers["X-Request-Id"]
-    lines = [
-        json.loads(line)
-        for line in server.log_path.read_text().splitlines()
-        if line.startswith("{")
-    ]
-    assert any(
-        line.get("request_id") == rid and line.get("path") == "/v1/users/me" for line in lines
-    )
+
+    def logged() -> bool:
+        lines = server.log_path.read_text().splitlines()
+        records = [json.loads(line) for line in lines if line.startswith("{")]
+        return any(r.get("request_id") == rid and r.get("path") == "/v1/users/me" for r in records)
+
+    deadline = time.monotonic() + 5  # the access line is written once the answer has gone out
+    while not logged() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert logged()
 
 
 def test_unhandled_exceptions_answer_500_in_the_envelope() -> None:

@@ -77,7 +77,8 @@ def _duration_ms(container: Any) -> int:
     import av
 
     if container.duration is not None and container.duration > 0:
-        return int(round(container.duration * 1000 / av.time_base))
+        header_ms: int = round(container.duration * 1000 / av.time_base)
+        return header_ms
     longest = 0.0
     for stream in container.streams:
         if stream.duration is not None and stream.time_base is not None:

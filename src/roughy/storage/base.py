@@ -21,7 +21,7 @@ class UploadWriter(Protocol):
     def written(self) -> int:
         """Bytes written through this writer so far."""
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         """Append after what was written; blocking."""
 
     def persist(self) -> None:

@@ -60,7 +60,7 @@ class LocalUploadWriter:
     def written(self) -> int:
         return self._written
 
-    def write(self, data: bytes) -> None:
+    def write(self, data: bytes | memoryview) -> None:
         view = memoryview(data)
         try:
             while view:

@@ -16,7 +16,7 @@ ALGORITHMS = ("sha1", "md5", "sha256", "crc32")
 
 
 class Digest(Protocol):
-    def update(self, data: bytes, /) -> None: ...
+    def update(self, data: bytes | memoryview, /) -> None: ...
     def digest(self) -> bytes: ...
 
 
@@ -24,7 +24,7 @@ class _Crc32:
     def __init__(self) -> None:
         self._value = 0
 
-    def update(self, data: bytes, /) -> None:
+    def update(self, data: bytes | memoryview, /) -> None:
         self._value = zlib.crc32(data, self._value)
 
     def digest(self) -> bytes:

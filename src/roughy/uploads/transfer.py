@@ -14,7 +14,6 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
@@ -164,17 +163,18 @@ async def stream_into(
     first: bytes,
     room: int,
     checksum: ExpectedChecksum | None,
-    executor: Executor | None,
 ) -> Received:
-    """Write ``first`` and the rest of the body, at most ``room`` bytes, through ``writer``."""
+    """Write ``first`` and the rest of the body, at most ``room`` bytes, through ``writer``.
+
+    Two buffers take turns: one is written by a worker thread while the other fills.
+    """
     loop = asyncio.get_running_loop()
     digest: Digest | None = checksum.new() if checksum else None
+    buffers = (bytearray(BUFFER_BYTES), bytearray(BUFFER_BYTES))
     in_flight: asyncio.Future[None] | None = None
     storage_full = False
-    stored = 0
-    overflow = False
 
-    def write(data: bytes) -> None:
+    def write(data: memoryview) -> None:
         if digest is not None:
             digest.update(data)
         writer.write(data)
@@ -182,47 +182,45 @@ async def stream_into(
     async def settle() -> None:
         nonlocal in_flight, storage_full
         if in_flight is not None:
-            pending, in_flight = in_flight, None
             try:
-                await _uninterruptible(pending)
+                await _uninterruptible(in_flight)
             except StorageFull:
                 storage_full = True
+            in_flight = None
 
-    async def hand_off(data: bytes) -> None:
+    async def hand_off(data: memoryview) -> None:
         nonlocal in_flight
         await settle()
-        if not storage_full:
-            in_flight = loop.run_in_executor(executor, write, data)
+        if data and not storage_full:
+            in_flight = loop.run_in_executor(None, write, data)
 
-    parts: list[bytes] = []
-    buffered = 0
+    turn, filled, taken = 0, 0, 0
+    overflow = False
     piece: bytes | None = first
     while piece is not None and not storage_full:
-        if stored + buffered + len(piece) > room:
-            piece = piece[: room - stored - buffered]
-            overflow = True
-        if piece:
-            parts.append(piece)
-            buffered += len(piece)
-        if buffered >= BUFFER_BYTES or (overflow and buffered):
-            await hand_off(b"".join(parts))
-            stored += buffered
-            parts, buffered = [], 0
+        view = memoryview(piece)
+        if taken + len(view) > room:
+            view, overflow = view[: room - taken], True
+        taken += len(view)
+        while view and not storage_full:
+            n = min(len(view), BUFFER_BYTES - filled)
+            buffers[turn][filled : filled + n] = view[:n]
+            filled, view = filled + n, view[n:]
+            if filled == BUFFER_BYTES:
+                await hand_off(memoryview(buffers[turn]))
+                turn, filled = 1 - turn, 0
         if overflow:
             break
         piece = await body.next()
-    if buffered and not storage_full:
-        await hand_off(b"".join(parts))
-        stored += buffered
+    await hand_off(memoryview(buffers[turn])[:filled])
     await settle()
-    stored = writer.written
 
     ending = Ending.OVERFLOW if overflow else body.ending or Ending.INTERRUPTED
     checksum_ok = None
     if checksum is not None and digest is not None:
         checksum_ok = ending is Ending.COMPLETE and not storage_full and checksum.matches(digest)
     return Received(
-        stored=stored, ending=ending, checksum_ok=checksum_ok, storage_full=storage_full
+        stored=writer.written, ending=ending, checksum_ok=checksum_ok, storage_full=storage_full
     )
 
 
@@ -298,7 +296,6 @@ async def receive_chunk(
                     first=first,
                     room=current.length - current.offset,
                     checksum=checksum,
-                    executor=None,
                 )
             except BaseException:
                 await run_in_threadpool(
