@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import os
 import socket
 import time
 import zlib
@@ -381,3 +382,15 @@ def test_method_override_for_proxies_that_block_patch(
     r = client.post(url, headers={**TUS, "X-HTTP-Method-Override": "DELETE"})
     assert r.status_code == 204
     assert client.get(f"/v1/assets/{asset['id']}").status_code == 404
+
+
+def test_head_right_after_a_drop_reports_the_kept_bytes(
+    client: httpx.Client, api_key: str, project: dict[str, Any], media: dict[str, Path]
+) -> None:
+    """A client aborts a big PATCH and HEADs at once: the answer already counts what arrived."""
+    data = media["mp3"].read_bytes() + os.urandom(24 * 1024 * 1024)
+    _, url = create_asset(client, project["id"], len(data) + 1000)
+    sent = 20 * 1024 * 1024
+    sock = _raw_patch(url, api_key, 0, len(data), data[:sent])
+    sock.close()
+    assert head_offset(client, url) == sent

@@ -10,8 +10,8 @@
 // Every option may also come from the environment: ROUGHY_FILE, ROUGHY_UPLOAD_URL,
 // ROUGHY_API_KEY, ROUGHY_CHUNK_SIZE, ROUGHY_SOURCE, ROUGHY_ABORT_AFTER, ROUGHY_RETRY_DELAYS.
 //
-// --source stream (default) hands tus-js-client an fs.ReadStream (sent with Content-Length);
-// --source buffer hands it a Buffer (Node then sends each PATCH with Transfer-Encoding: chunked).
+// --source stream (default) hands tus-js-client an fs.ReadStream, which it streams from disk;
+// --source buffer hands it the whole file as a Buffer. Either way each PATCH has Content-Length.
 // --chunk-size defaults to tus-js-client's own default, Infinity: the whole file in one PATCH.
 // --abort-after N: once N bytes have been sent, call upload.abort() (no termination), then
 // start a NEW Upload on the same uploadUrl, which HEADs for the offset and finishes the file.
@@ -72,7 +72,12 @@ if (retryRaw === "none") retryDelays = null;
 else if (retryRaw === "default") retryDelays = undefined; // tus-js-client's built-in default
 else retryDelays = retryRaw.split(",").map(Number);
 
-const bytesTotal = fs.statSync(file).size;
+let bytesTotal;
+try {
+  bytesTotal = fs.statSync(file).size;
+} catch (err) {
+  usage(`cannot read --file: ${err.message}`);
+}
 const requests = [];
 
 function openSource() {

@@ -26,6 +26,7 @@ from roughy.uploads.protocol import (
 from roughy.uploads.transfer import receive_chunk
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
+HEAD_GRACE_SECONDS = 0.05  # how long a HEAD lets a running PATCH show that its client is gone
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
@@ -79,14 +80,14 @@ def discover(rt: RuntimeDep) -> Response:
         **error_responses("not_found", "precondition_failed"),
     },
 )
-def head_upload(
+async def head_upload(
     upload_id: str, request: Request, account: CurrentAccount, rt: RuntimeDep
 ) -> Response:
     """The authoritative offset to resume from. A finished upload answers offset = length."""
     require_tus_resumable(request.headers)
     uid = path_id(upload_id, "Upload")
-    with rt.db.session() as session:
-        current = service.status(session, account, uid)
+    await rt.locks.settled(uid, grace=HEAD_GRACE_SECONDS, wait=rt.settings.upload_lock_wait_seconds)
+    current = await run_in_threadpool(_status, rt, account, uid)
     headers = offset_headers(current.offset, current.expires_at)
     headers.update({"Upload-Length": str(current.length), "Cache-Control": "no-store"})
     return Response(status_code=200, headers=headers)
@@ -179,6 +180,11 @@ async def terminate_upload(
         if purge:
             rt.jobs.submit(purge_asset_bytes, rt, uid)
     return Response(status_code=204)
+
+
+def _status(rt: Runtime, account: Account, upload_id: str) -> service.UploadStatus:
+    with rt.db.session() as session:
+        return service.status(session, account, upload_id)
 
 
 def _terminate(rt: Runtime, account: Account, upload_id: str) -> bool:

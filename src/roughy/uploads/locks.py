@@ -12,6 +12,7 @@ nodes can never both advance the same offset; a distributed lock belongs to the 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -22,6 +23,7 @@ class Hold:
     def __init__(self) -> None:
         self.released = asyncio.Event()
         self.release_requested = False
+        self.saving = asyncio.Event()  # the PATCH has stopped reading its body
         self._on_release_request: Callable[[], None] | None = None
 
     def on_release_request(self, callback: Callable[[], None] | None) -> None:
@@ -36,6 +38,22 @@ class Hold:
 class UploadLocks:
     def __init__(self) -> None:
         self._held: dict[str, Hold] = {}
+
+    async def settled(self, upload_id: str, *, grace: float, wait: float) -> None:
+        """Let a PATCH that has stopped receiving finish saving, so a HEAD reports its bytes.
+
+        A client that drops a PATCH and HEADs at once can be faster than the server's notice of
+        the drop: a PATCH still receiving gets ``grace`` seconds to turn out dead. A live one is
+        left alone (a HEAD answers what is acknowledged and never interrupts an upload).
+        """
+        hold = self._held.get(upload_id)
+        if hold is None:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(hold.saving.wait(), grace)
+        if hold.saving.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(hold.released.wait(), wait)
 
     async def wait_released(self) -> None:
         """Until every upload is let go (on shutdown: running PATCHes save what they received)."""

@@ -61,7 +61,6 @@ class Body:
         self._stopping = hold.release_requested  # asked to let go before reading a byte
         self.last_data = time.monotonic()
         self.ending: Ending | None = None
-        self._pushed_back = b""
         hold.on_release_request(self._interrupt)
 
     def _interrupt(self) -> None:
@@ -81,12 +80,9 @@ class Body:
 
     async def next(self) -> bytes | None:
         """The next piece, or None once the body has ended (see :attr:`ending`)."""
-        if self._pushed_back:
-            piece, self._pushed_back = self._pushed_back, b""
-            return piece
         while self.ending is None:
             if self._stopping:
-                self.ending = Ending.INTERRUPTED
+                self._end(Ending.INTERRUPTED)
                 break
             self._waiting = True
             try:
@@ -95,16 +91,16 @@ class Body:
                 if self._task is None:
                     raise
                 self._task.uncancel()  # released, idle, or the server stops: keep what arrived
-                self.ending = Ending.INTERRUPTED
+                self._end(Ending.INTERRUPTED)
                 break
             finally:
                 self._waiting = False
             if message["type"] == "http.disconnect":
-                self.ending = Ending.DISCONNECTED
+                self._end(Ending.DISCONNECTED)
                 break
             data: bytes = message.get("body", b"")
             if not message.get("more_body", False):
-                self.ending = Ending.COMPLETE
+                self._end(Ending.COMPLETE)
             if data:
                 self.last_data = time.monotonic()
                 return data
@@ -124,10 +120,14 @@ class Body:
         while seen < limit and (piece := await self.next()) is not None:
             seen += len(piece)
 
+    def _end(self, ending: Ending) -> None:
+        self.ending = ending
+        self._hold.saving.set()
+
     def close(self) -> None:
         self._hold.on_release_request(None)
         if self.ending is None:
-            self.ending = Ending.INTERRUPTED
+            self._end(Ending.INTERRUPTED)
 
 
 @dataclass(frozen=True)
@@ -302,6 +302,7 @@ async def receive_chunk(
                     writer.close
                 )  # nothing acknowledged: the next PATCH truncates
                 raise
+            hold.saving.set()
             keep = received.checksum_ok is not False and received.stored > 0
             end = current.offset + received.stored if keep else None
             loop = asyncio.get_running_loop()
