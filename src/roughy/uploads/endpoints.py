@@ -15,6 +15,7 @@ from roughy.errors import ApiError, error_responses
 from roughy.runtime import Runtime, get_runtime
 from roughy.schemas import path_id
 from roughy.uploads import checksum, service
+from roughy.uploads.patch import receive_chunk
 from roughy.uploads.protocol import (
     OFFSET_CONTENT_TYPE,
     capabilities,
@@ -23,7 +24,6 @@ from roughy.uploads.protocol import (
     require_offset_content_type,
     require_tus_resumable,
 )
-from roughy.uploads.transfer import receive_chunk
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 HEAD_GRACE_SECONDS = 0.05  # how long a HEAD lets a running PATCH show that its client is gone
