@@ -7,6 +7,7 @@ The suite runs once per database: ``pytest --db sqlite`` (default) and ``pytest 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import socket
 import subprocess
@@ -68,7 +69,10 @@ class Server:
             self.process.kill()
 
 
-def start_server(tmp: Path, database_url: str, **env: str) -> Server:
+def start_server(
+    tmp: Path, database_url: str, *, max_file_bytes: int | None = None, **env: str
+) -> Server:
+    """A ``roughy serve`` process; ``max_file_bytes`` caps the size of any file it writes."""
     port = free_port()
     data_dir = tmp / "data"
     log_path = tmp / "server.log"
@@ -82,7 +86,13 @@ def start_server(tmp: Path, database_url: str, **env: str) -> Server:
     }
     roughy = shutil.which("roughy", path=str(Path(sys.executable).parent)) or "roughy"
     with log_path.open("wb") as log:
-        process = subprocess.Popen([roughy, "serve"], env=environ, stdout=log, stderr=log)
+        process = subprocess.Popen(
+            [roughy, "serve"],
+            env=environ,
+            stdout=log,
+            stderr=log,
+            preexec_fn=None if max_file_bytes is None else lambda: _limit_files(max_file_bytes),
+        )
     server = Server(f"http://127.0.0.1:{port}", data_dir, database_url, process, log_path)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -95,6 +105,10 @@ def start_server(tmp: Path, database_url: str, **env: str) -> Server:
             time.sleep(0.2)
     server.stop()
     raise RuntimeError("server did not start:\n" + log_path.read_text())
+
+
+def _limit_files(size: int) -> None:
+    resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
 
 
 @pytest.fixture(scope="session")

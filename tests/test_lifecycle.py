@@ -15,7 +15,15 @@ import httpx
 import pytest
 
 from tests.conftest import Server, start_server
-from tests.helpers import TUS, create_asset, head_offset, patch, upload_file, wait_for_state
+from tests.helpers import (
+    TUS,
+    assert_envelope,
+    create_asset,
+    head_offset,
+    patch,
+    upload_file,
+    wait_for_state,
+)
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +34,7 @@ def fast_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> 
         ROUGHY_UPLOAD_EXPIRY_SECONDS="3",
         ROUGHY_REAPER_INTERVAL_SECONDS="0.5",
         ROUGHY_UPLOAD_IDLE_TIMEOUT_SECONDS="1",
+        ROUGHY_UPLOAD_LOCK_WAIT_SECONDS="0",
     )
     yield srv
     srv.stop()
@@ -161,3 +170,53 @@ def test_a_silent_connection_is_let_go_and_its_bytes_kept(
             assert head_offset(c, url) == 90_000
         finally:
             silent.close()
+
+
+def test_a_second_writer_is_told_the_upload_is_locked(
+    fast_server: Server, media: dict[str, Path], tmp_path: Path
+) -> None:
+    """With no lock wait, a PATCH that finds another one running is answered 423 at once."""
+    from tests.test_uploads import _raw_patch
+
+    key = _cli(fast_server, tmp_path, "accounts", "create", "locked@example.com")
+    data = media["mp4"].read_bytes()
+    with httpx.Client(
+        base_url=fast_server.base_url, headers={"Authorization": f"Bearer {key}"}
+    ) as c:
+        pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
+        _, url = create_asset(c, pid, len(data))
+        running = _raw_patch(url, key, 0, len(data), data[:80_000])
+        try:
+            time.sleep(0.3)
+            r = patch(c, url, 0, data)
+            assert_envelope(r, 423, "upload_locked")
+            assert r.headers["Retry-After"] == "1"
+        finally:
+            running.close()
+        assert _eventually(lambda: head_offset(c, url) == 80_000)
+        assert patch(c, url, 80_000, data[80_000:]).status_code == 204
+
+
+def test_a_full_store_answers_507_and_keeps_what_fit(
+    database_url: str, tmp_path: Path, media: dict[str, Path]
+) -> None:
+    """The server may write no file over 2 MiB (a real limit, as a full disk would be)."""
+    limit = 2 * 1024 * 1024
+    if database_url.startswith("sqlite"):  # its own small database file, well under the limit
+        database_url = f"sqlite:///{tmp_path / 'full.db'}"
+    srv = start_server(tmp_path, database_url, max_file_bytes=limit)
+    try:
+        key = _cli(srv, tmp_path, "accounts", "create", f"full-{tmp_path.name}@example.com")
+        data = media["mp4"].read_bytes()[:65536] + os.urandom(3 * 1024 * 1024)
+        with httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+            pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
+            _, url = create_asset(c, pid, len(data))
+            r = patch(c, url, 0, data)
+            assert_envelope(r, 507, "insufficient_storage")
+            kept = int(r.headers["Upload-Offset"])
+            assert 0 < kept <= limit
+            assert head_offset(c, url) == kept
+            stored = (srv.data_dir / "blobs" / "uploads" / url.rsplit("/", 1)[1]).read_bytes()
+            assert stored == data[:kept]
+    finally:
+        srv.stop()

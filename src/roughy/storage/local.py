@@ -68,7 +68,7 @@ class LocalUploadWriter:
                 view = view[n:]
                 self._written += n
         except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 raise StorageFull(str(exc)) from exc
             raise
         if self._durable and _sync_file_range is not None:
