@@ -22,7 +22,7 @@ test-deps:
 	scripts/install-test-deps.sh
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check src tests $(wildcard bench)
 	$(VENV)/bin/ruff format --check src
 	$(VENV)/bin/mypy src
 
