@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -66,3 +68,16 @@ def assert_envelope(r: httpx.Response, status: int, code: str) -> dict[str, Any]
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert "x-request-id" in r.headers
     return body["error"]
+
+
+def raw_patch(url: str, key: str, offset: int, length: int, first: bytes) -> socket.socket:
+    """Open a PATCH announcing ``length`` bytes and send only ``first``; the caller goes on."""
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port))
+    head = (
+        f"PATCH {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {key}\r\n"
+        f"Tus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\nContent-Type: {OCTETS}\r\n"
+        f"Content-Length: {length}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + first)
+    return sock

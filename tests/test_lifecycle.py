@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,6 +22,7 @@ from tests.helpers import (
     create_asset,
     head_offset,
     patch,
+    raw_patch,
     upload_file,
     wait_for_state,
 )
@@ -56,11 +58,8 @@ def _eventually(check: Any, timeout: float = 15) -> bool:
 def test_idle_uploads_are_reaped_with_asset_and_bytes(
     fast_server: Server, media: dict[str, Path], tmp_path: Path
 ) -> None:
-    key = _cli(fast_server, tmp_path, "accounts", "create", "reaper@example.com")
     data = media["mp3"].read_bytes()
-    with httpx.Client(
-        base_url=fast_server.base_url, headers={"Authorization": f"Bearer {key}"}
-    ) as c:
+    with _account(fast_server, tmp_path, "reaper@example.com") as (c, _):
         pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
         asset, url = create_asset(c, pid, len(data))
         r = patch(c, url, 0, data[:1000])
@@ -86,6 +85,14 @@ def test_deleted_assets_lose_their_bytes(
     assert asset["id"] in _files(blobs)
     assert client.delete(f"/v1/assets/{asset['id']}").status_code == 204
     assert _eventually(lambda: asset["id"] not in _files(blobs))
+
+
+@contextmanager
+def _account(server: Server, tmp_path: Path, email: str) -> Iterator[tuple[httpx.Client, str]]:
+    """A new account (made with the CLI) and a client with its key."""
+    key = _cli(server, tmp_path, "accounts", "create", email)
+    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+        yield c, key
 
 
 def _cli(server: Server, tmp_path: Path, *args: str) -> str:
@@ -122,15 +129,12 @@ def test_cli_creates_accounts_and_keys(server: Server, tmp_path: Path) -> None:
 def test_stopping_the_server_keeps_what_a_running_upload_sent(
     database_url: str, tmp_path: Path, media: dict[str, Path]
 ) -> None:
-    from tests.test_uploads import _raw_patch
-
     first = start_server(tmp_path, database_url, ROUGHY_SHUTDOWN_GRACE_SECONDS="1")
-    key = _cli(first, tmp_path, "accounts", "create", f"stop-{tmp_path.name}@example.com")
     data = media["mp4"].read_bytes()
-    with httpx.Client(base_url=first.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+    with _account(first, tmp_path, f"stop-{tmp_path.name}@example.com") as (c, key):
         pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
         asset, url = create_asset(c, pid, len(data))
-    running = _raw_patch(url, key, 0, len(data), data[:100_000])
+    running = raw_patch(url, key, 0, len(data), data[:100_000])
     try:
         time.sleep(0.5)
         first.stop()
@@ -153,16 +157,11 @@ def test_stopping_the_server_keeps_what_a_running_upload_sent(
 def test_a_silent_connection_is_let_go_and_its_bytes_kept(
     fast_server: Server, media: dict[str, Path], tmp_path: Path
 ) -> None:
-    from tests.test_uploads import _raw_patch
-
-    key = _cli(fast_server, tmp_path, "accounts", "create", "idle@example.com")
     data = media["mp4"].read_bytes()
-    with httpx.Client(
-        base_url=fast_server.base_url, headers={"Authorization": f"Bearer {key}"}
-    ) as c:
+    with _account(fast_server, tmp_path, "idle@example.com") as (c, key):
         pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
         _, url = create_asset(c, pid, len(data))
-        silent = _raw_patch(url, key, 0, len(data), data[:90_000])
+        silent = raw_patch(url, key, 0, len(data), data[:90_000])
         try:
             answer = silent.recv(4096)  # the server answers once it gives up on the silence
             assert answer.startswith(b"HTTP/1.1 204")
@@ -176,16 +175,11 @@ def test_a_second_writer_is_told_the_upload_is_locked(
     fast_server: Server, media: dict[str, Path], tmp_path: Path
 ) -> None:
     """With no lock wait, a PATCH that finds another one running is answered 423 at once."""
-    from tests.test_uploads import _raw_patch
-
-    key = _cli(fast_server, tmp_path, "accounts", "create", "locked@example.com")
     data = media["mp4"].read_bytes()
-    with httpx.Client(
-        base_url=fast_server.base_url, headers={"Authorization": f"Bearer {key}"}
-    ) as c:
+    with _account(fast_server, tmp_path, "locked@example.com") as (c, key):
         pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
         _, url = create_asset(c, pid, len(data))
-        running = _raw_patch(url, key, 0, len(data), data[:80_000])
+        running = raw_patch(url, key, 0, len(data), data[:80_000])
         try:
             time.sleep(0.3)
             r = patch(c, url, 0, data)
@@ -206,9 +200,8 @@ def test_a_full_store_answers_507_and_keeps_what_fit(
         database_url = f"sqlite:///{tmp_path / 'full.db'}"
     srv = start_server(tmp_path, database_url, max_file_bytes=limit)
     try:
-        key = _cli(srv, tmp_path, "accounts", "create", f"full-{tmp_path.name}@example.com")
         data = media["mp4"].read_bytes()[:65536] + os.urandom(3 * 1024 * 1024)
-        with httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+        with _account(srv, tmp_path, f"full-{tmp_path.name}@example.com") as (c, _):
             pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
             _, url = create_asset(c, pid, len(data))
             r = patch(c, url, 0, data)

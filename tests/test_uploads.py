@@ -5,12 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-import socket
 import time
 import zlib
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -22,6 +20,7 @@ from tests.helpers import (
     create_asset,
     head_offset,
     patch,
+    raw_patch,
     wait_for_state,
 )
 
@@ -285,19 +284,6 @@ def test_delete_of_a_finished_upload_keeps_the_asset(
 # --- connections that break ---------------------------------------------------------------
 
 
-def _raw_patch(url: str, key: str, offset: int, length: int, first: bytes) -> socket.socket:
-    """Open a PATCH announcing ``length`` bytes and send only ``first``; the caller goes on."""
-    parts = urlsplit(url)
-    sock = socket.create_connection((parts.hostname, parts.port))
-    head = (
-        f"PATCH {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {key}\r\n"
-        f"Tus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\nContent-Type: {OCTETS}\r\n"
-        f"Content-Length: {length}\r\n\r\n"
-    )
-    sock.sendall(head.encode() + first)
-    return sock
-
-
 def _wait_for_offset(client: httpx.Client, url: str, expected: int, timeout: float = 10) -> int:
     deadline = time.monotonic() + timeout
     while (offset := head_offset(client, url)) != expected and time.monotonic() < deadline:
@@ -311,7 +297,7 @@ def test_bytes_of_a_dropped_connection_are_kept(
     data = media["mp4"].read_bytes()
     asset, url = create_asset(client, project["id"], len(data))
     sent = 150_000
-    sock = _raw_patch(url, api_key, 0, len(data), data[:sent])
+    sock = raw_patch(url, api_key, 0, len(data), data[:sent])
     time.sleep(0.3)
     sock.close()
     assert _wait_for_offset(client, url, sent) == sent
@@ -330,7 +316,7 @@ def test_a_new_patch_takes_over_from_a_stalled_one(
     """The client reconnects while the server still holds the old, silent connection."""
     data = media["mp4"].read_bytes()
     asset, url = create_asset(client, project["id"], len(data))
-    stalled = _raw_patch(url, api_key, 0, len(data), data[:120_000])
+    stalled = raw_patch(url, api_key, 0, len(data), data[:120_000])
     try:
         time.sleep(0.3)
         r = patch(client, url, 0, data)  # wrong offset once the old bytes are kept
@@ -348,7 +334,7 @@ def test_concurrent_patches_never_interleave(
 ) -> None:
     data = media["mp4"].read_bytes()
     asset, url = create_asset(client, project["id"], len(data))
-    writers = [_raw_patch(url, api_key, 0, len(data), data[:70_000]) for _ in range(3)]
+    writers = [raw_patch(url, api_key, 0, len(data), data[:70_000]) for _ in range(3)]
     try:
         time.sleep(0.5)
         for w in writers:
@@ -391,6 +377,6 @@ def test_head_right_after_a_drop_reports_the_kept_bytes(
     data = media["mp3"].read_bytes() + os.urandom(24 * 1024 * 1024)
     _, url = create_asset(client, project["id"], len(data) + 1000)
     sent = 20 * 1024 * 1024
-    sock = _raw_patch(url, api_key, 0, len(data), data[:sent])
+    sock = raw_patch(url, api_key, 0, len(data), data[:sent])
     sock.close()
     assert head_offset(client, url) == sent
