@@ -7,7 +7,7 @@ small protocols (:class:`LocalPaths`), checked with ``isinstance``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -21,8 +21,8 @@ class UploadWriter(Protocol):
     def written(self) -> int:
         """Bytes written through this writer so far."""
 
-    def write(self, data: bytes | memoryview) -> None:
-        """Append after what was written; blocking."""
+    def write(self, pieces: Sequence[bytes]) -> None:
+        """Append the pieces, in order, after what was written; blocking."""
 
     def persist(self) -> None:
         """Make everything written durable (when the store is configured to)."""

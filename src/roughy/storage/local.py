@@ -7,7 +7,7 @@ import ctypes
 import ctypes.util
 import errno
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from roughy.storage.base import StorageFull
@@ -18,6 +18,7 @@ READ_PIECE = 1024 * 1024
 WRITEBACK_EVERY = 32 * 1024 * 1024
 
 _SYNC_FILE_RANGE_WRITE = 2
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 
 
 def _load_sync_file_range() -> ctypes._NamedFuncPointer | None:
@@ -60,13 +61,16 @@ class LocalUploadWriter:
     def written(self) -> int:
         return self._written
 
-    def write(self, data: bytes | memoryview) -> None:
-        view = memoryview(data)
+    def write(self, pieces: Sequence[bytes]) -> None:
+        views = [memoryview(p) for p in pieces if p]
         try:
-            while view:
-                n = os.write(self._fd, view)
-                view = view[n:]
+            while views:  # one writev for all pieces; a short write resumes where it stopped
+                n = os.writev(self._fd, views[:_IOV_MAX])
                 self._written += n
+                while views and n >= len(views[0]):
+                    n -= len(views.pop(0))
+                if n:
+                    views[0] = views[0][n:]
         except OSError as exc:
             if exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
                 raise StorageFull(str(exc)) from exc
