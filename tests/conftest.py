@@ -142,7 +142,9 @@ def new_key(db: Database) -> str:
     import uuid
 
     with db.session() as session:
-        account = accounts.create_account(session, f"user-{uuid.uuid4().hex[:12]}@example.com")
+        account = accounts.create_account(
+            session, f"user-{uuid.uuid4().hex[:12]}@example.com", credits=60
+        )
         return accounts.mint_key(session, account).plaintext
 
 

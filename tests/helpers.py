@@ -81,3 +81,17 @@ def raw_patch(url: str, key: str, offset: int, length: int, first: bytes) -> soc
     )
     sock.sendall(head.encode() + first)
     return sock
+
+
+def cli(data_dir: Path, database_url: str, *args: str, check: bool = True) -> str:
+    """Run the ``roughy`` command against a server's data dir and database; its stdout."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "ROUGHY_DATA_DIR": str(data_dir), "ROUGHY_DATABASE_URL": database_url}
+    roughy = Path(sys.executable).parent / "roughy"
+    done = subprocess.run(
+        [str(roughy), *args], env=env, capture_output=True, text=True, check=check
+    )
+    return done.stdout.strip()

@@ -18,6 +18,7 @@ from roughy import __version__, migrate
 from roughy.accounts.endpoints import router as accounts_router
 from roughy.assets.endpoints import router as assets_router
 from roughy.config import Settings
+from roughy.credits.endpoints import router as credits_router
 from roughy.db import Database
 from roughy.errors import error_response, install_error_handlers
 from roughy.jobs.periodic import reap_expired_uploads, resume_processing
@@ -84,7 +85,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=86400,
     )
     v1 = APIRouter(prefix="/v1")
-    for router in (accounts_router, projects_router, assets_router, uploads_router):
+    for router in (accounts_router, projects_router, assets_router, uploads_router, credits_router):
         v1.include_router(router)
     app.include_router(v1)
     app.add_api_route("/healthz", _healthz, methods=["GET"], tags=["health"])

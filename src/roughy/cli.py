@@ -13,6 +13,8 @@ from rich.console import Console
 from roughy import migrate
 from roughy.accounts import service as accounts
 from roughy.config import Settings
+from roughy.credits import ledger
+from roughy.credits import service as credits
 from roughy.db import Database
 from roughy.errors import ApiError
 from roughy.logs import configure_logging
@@ -20,8 +22,10 @@ from roughy.logs import configure_logging
 app = typer.Typer(help="Roughy: a self-hostable media API for rough cuts.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
+credits_app = typer.Typer(help="Credits.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
+app.add_typer(credits_app, name="credits")
 
 console = Console(stderr=True)
 LOCAL_EMAIL = "local@roughy.localhost"
@@ -45,7 +49,9 @@ def bootstrap_local_account(settings: Settings) -> Path | None:
         with db.session() as session:
             if session.scalar(select(func.count()).select_from(Account)):
                 return None
-            account = accounts.create_account(session, LOCAL_EMAIL, "Local")
+            account = accounts.create_account(
+                session, LOCAL_EMAIL, "Local", credits=settings.signup_credits
+            )
             minted = accounts.mint_key(session, account, "local")
         path = settings.data_dir / LOCAL_KEY_FILE
         path.write_text(minted.plaintext + "\n")
@@ -90,11 +96,12 @@ def serve(
 def accounts_create(
     email: str, name: Annotated[str | None, typer.Option(help="Display name.")] = None
 ) -> None:
-    """Create an account and print a new API key for it."""
-    db = _database(Settings())
+    """Create an account (with the sign-up credits) and print a new API key for it."""
+    settings = Settings()
+    db = _database(settings)
     try:
         with db.session() as session:
-            account = accounts.create_account(session, email, name)
+            account = accounts.create_account(session, email, name, credits=settings.signup_credits)
             minted = accounts.mint_key(session, account)
     except ApiError as exc:
         console.print(f"[red]{exc.message}[/]")
@@ -120,6 +127,66 @@ def keys_create(
     finally:
         db.dispose()
     print(minted.plaintext)
+
+
+@accounts_app.command("list")
+def accounts_list() -> None:
+    """Every account with its balance."""
+    from sqlalchemy import select
+
+    from roughy.accounts.models import Account
+
+    db = _database(Settings())
+    try:
+        with db.session() as session:
+            for account in session.scalars(select(Account).order_by(Account.created_at)):
+                balance = ledger.balance(session, account.id)
+                print(f"{account.id}  {account.email}  {balance} credits")
+    finally:
+        db.dispose()
+
+
+@credits_app.command("grant")
+def credits_grant(
+    email: str,
+    amount: int,
+    type_: Annotated[
+        str, typer.Option("--type", help="topup, adjustment (may be negative) or refund.")
+    ] = "topup",
+) -> None:
+    """Add credits to an account; waiting assets are activated, oldest first.
+
+    A negative adjustment goes after ``--``: ``roughy credits grant --type adjustment EMAIL -- -5``.
+    """
+    db = _database(Settings())
+    try:
+        with db.session() as session:
+            account = accounts.find_account(session, email)
+            activated = credits.grant(session, account, amount, type_)
+            balance = ledger.balance(session, account.id)
+    except ApiError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    for asset in activated:
+        console.print(f"asset {asset.id} is ready")
+    print(balance)
+
+
+@credits_app.command("balance")
+def credits_balance(email: str) -> None:
+    """Print an account's balance."""
+    db = _database(Settings())
+    try:
+        with db.session() as session:
+            balance = ledger.balance(session, accounts.find_account(session, email).id)
+    except ApiError as exc:
+        console.print(f"[red]{exc.message}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        db.dispose()
+    print(balance)
 
 
 def main() -> None:

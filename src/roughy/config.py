@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     )
     download_url_ttl_seconds: int = 15 * 60
 
+    credits_enforced: bool = Field(
+        default=True, description="Charge for processing; off for self-hosting without billing."
+    )
+    signup_credits: int = Field(default=60, description="Credits granted to each new account.")
+
     cors_origins: list[str] = ["*"]
     log_level: str = "INFO"
     log_json: bool = True

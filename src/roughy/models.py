@@ -2,7 +2,8 @@
 
 from roughy.accounts.models import Account, ApiKey
 from roughy.assets.models import Asset
+from roughy.credits.models import LedgerEntry
 from roughy.projects.models import Project
 from roughy.uploads.models import Upload
 
-__all__ = ["Account", "ApiKey", "Asset", "Project", "Upload"]
+__all__ = ["Account", "ApiKey", "Asset", "LedgerEntry", "Project", "Upload"]

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from roughy.accounts.models import Account, ApiKey
+from roughy.credits.models import LedgerEntry
 from roughy.db import utcnow
 from roughy.errors import ApiError, not_found
 
@@ -29,13 +30,18 @@ def _hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
 
 
-def create_account(session: Session, email: str, name: str | None = None) -> Account:
+def create_account(
+    session: Session, email: str, name: str | None = None, *, credits: int = 0
+) -> Account:
+    """A new account, with ``credits`` granted to start with."""
     email = email.strip().lower()
     if session.scalar(select(Account).where(Account.email == email)) is not None:
         raise ApiError("conflict", f"An account with the email {email} exists already.")
     account = Account(email=email, name=name)
     session.add(account)
     session.flush()
+    if credits:
+        session.add(LedgerEntry(account_id=account.id, type="adjustment", delta=credits))
     return account
 
 

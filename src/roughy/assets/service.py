@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from roughy.accounts.models import Account
 from roughy.assets.models import Asset
 from roughy.config import Settings
+from roughy.credits import ledger
 from roughy.db import utcnow
 from roughy.errors import ApiError, not_found, validation_error
 from roughy.media.sniff import MIN_HEAD_BYTES
@@ -46,6 +47,10 @@ def create(
         raise not_found("Project")
     if project.state == "archived":
         raise ApiError("conflict", "The project is archived; unarchive it to add assets.")
+    if settings.credits_enforced and ledger.balance(session, account.id) <= 0:
+        raise ApiError(
+            "insufficient_credits", "Your credit balance is empty; top it up to add assets."
+        )
     now = utcnow()
     asset = Asset(account_id=account.id, project_id=project.id, language=language, created_at=now)
     session.add(asset)
@@ -123,11 +128,24 @@ def mark_uploaded(asset: Asset, size_bytes: int) -> None:
 
 
 def mark_measured(asset: Asset, type_: str, duration_ms: int) -> None:
-    """processing → ready: measured (charging comes with the credit ledger)."""
+    """What processing found; the asset stays ``processing`` until it is settled."""
     _expect(asset, "processing")
     asset.type = type_
     asset.duration_ms = duration_ms
+    asset.updated_at = utcnow()
+
+
+def mark_ready(asset: Asset) -> None:
+    """processing or pending_payment → ready: measured and paid for."""
+    _expect(asset, "processing", "pending_payment")
     asset.state = "ready"
+    asset.updated_at = utcnow()
+
+
+def mark_pending_payment(asset: Asset) -> None:
+    """processing → pending_payment: measured, but the balance does not cover it."""
+    _expect(asset, "processing")
+    asset.state = "pending_payment"
     asset.updated_at = utcnow()
 
 
@@ -141,6 +159,6 @@ def mark_failed(asset: Asset, code: str, message: str) -> None:
     asset.updated_at = utcnow()
 
 
-def _expect(asset: Asset, state: str) -> None:
-    if asset.state != state:
-        raise ApiError("conflict", f"The asset is {asset.state}, not {state}.")
+def _expect(asset: Asset, *states: str) -> None:
+    if asset.state not in states:
+        raise ApiError("conflict", f"The asset is {asset.state}, not {' or '.join(states)}.")

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from roughy.assets import service
 from roughy.assets.models import Asset
+from roughy.credits import service as credits
 from roughy.media.probe import UnreadableMedia, probe, retyped
 from roughy.storage.base import LocalPaths
 
@@ -47,6 +48,7 @@ def process_asset(rt: Runtime, asset_id: str) -> None:
             service.mark_measured(
                 asset, "video" if measured.has_video else "audio", measured.duration_ms
             )
+            credits.settle(session, asset, enforced=rt.settings.credits_enforced)
     log.info("asset processed", extra={"asset_id": asset_id, "failure": failure and failure[0]})
 
 
