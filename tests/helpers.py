@@ -83,13 +83,24 @@ def raw_patch(url: str, key: str, offset: int, length: int, first: bytes) -> soc
     return sock
 
 
-def cli(data_dir: Path, database_url: str, *args: str, check: bool = True) -> str:
+def cli(
+    data_dir: Path,
+    database_url: str,
+    *args: str,
+    check: bool = True,
+    extra_env: dict[str, str] | None = None,
+) -> str:
     """Run the ``roughy`` command against a server's data dir and database; its stdout."""
     import os
     import subprocess
     import sys
 
-    env = {**os.environ, "ROUGHY_DATA_DIR": str(data_dir), "ROUGHY_DATABASE_URL": database_url}
+    env = {
+        **os.environ,
+        "ROUGHY_DATA_DIR": str(data_dir),
+        "ROUGHY_DATABASE_URL": database_url,
+        **(extra_env or {}),
+    }
     roughy = Path(sys.executable).parent / "roughy"
     done = subprocess.run(
         [str(roughy), *args], env=env, capture_output=True, text=True, check=check

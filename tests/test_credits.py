@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.conftest import Server, ffmpeg
+from tests.conftest import Server, ffmpeg, start_server
 from tests.helpers import assert_envelope, cli, create_asset, patch, wait_for_state
 
 SETTLED = ("ready", "pending_payment", "failed")
@@ -145,3 +145,22 @@ def test_grants_are_validated(client: httpx.Client, server: Server) -> None:
     assert _balance(client) == 60
     assert cli(server.data_dir, server.database_url, "credits", "balance", email) == "60"
     assert email in cli(server.data_dir, server.database_url, "accounts", "list")
+
+
+def test_without_enforcement_nothing_waits_and_nothing_is_charged(
+    database_url: str, tmp_path: Path, ninety_seconds: bytes
+) -> None:
+    srv = start_server(tmp_path, database_url, ROUGHY_CREDITS_ENFORCED="false")
+    try:
+        email = f"free-{tmp_path.name}@example.com"
+        env = {"ROUGHY_SIGNUP_CREDITS": "0"}
+        key = cli(srv.data_dir, srv.database_url, "accounts", "create", email, extra_env=env)
+        with httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+            assert _balance(c) == 0
+            pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
+            asset_id = _upload(c, pid, ninety_seconds)
+            assert wait_for_state(c, asset_id, SETTLED)["state"] == "ready"
+            assert _balance(c) == 0
+            assert c.get("/v1/credits/history").json()["total"] == 0
+    finally:
+        srv.stop()

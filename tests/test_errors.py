@@ -91,6 +91,8 @@ def test_openapi_describes_every_route(anon: httpx.Client) -> None:
         "/v1/users/me": {"get"},
         "/v1/api-keys": {"get", "post"},
         "/v1/api-keys/{key_id}": {"delete"},
+        "/v1/credits/balance": {"get"},
+        "/v1/credits/history": {"get"},
     }
     for path, methods in expected.items():
         assert methods <= set(paths[path]), path

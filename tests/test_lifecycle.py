@@ -19,6 +19,7 @@ from tests.conftest import Server, start_server
 from tests.helpers import (
     TUS,
     assert_envelope,
+    cli,
     create_asset,
     head_offset,
     patch,
@@ -90,26 +91,15 @@ def test_deleted_assets_lose_their_bytes(
 @contextmanager
 def _account(server: Server, tmp_path: Path, email: str) -> Iterator[tuple[httpx.Client, str]]:
     """A new account (made with the CLI) and a client with its key."""
-    key = _cli(server, tmp_path, "accounts", "create", email)
+    key = cli(server.data_dir, server.database_url, "accounts", "create", email)
     with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
         yield c, key
 
 
-def _cli(server: Server, tmp_path: Path, *args: str) -> str:
-    env = {
-        **os.environ,
-        "ROUGHY_DATA_DIR": str(server.data_dir),
-        "ROUGHY_DATABASE_URL": server.database_url,
-    }
-    roughy = Path(sys.executable).parent / "roughy"
-    out = subprocess.run([str(roughy), *args], env=env, capture_output=True, text=True, check=True)
-    return out.stdout.strip()
-
-
 def test_cli_creates_accounts_and_keys(server: Server, tmp_path: Path) -> None:
-    key = _cli(server, tmp_path, "accounts", "create", "Cli.User@Example.com")
+    key = cli(server.data_dir, server.database_url, "accounts", "create", "Cli.User@Example.com")
     assert key.startswith("sk_")
-    second = _cli(server, tmp_path, "keys", "create", "cli.user@example.com")
+    second = cli(server.data_dir, server.database_url, "keys", "create", "cli.user@example.com")
     assert second.startswith("sk_") and second != key
     for k in (key, second):
         me = httpx.get(server.base_url + "/v1/users/me", headers={"Authorization": f"Bearer {k}"})
