@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -162,5 +163,37 @@ def test_without_enforcement_nothing_waits_and_nothing_is_charged(
             assert wait_for_state(c, asset_id, SETTLED)["state"] == "ready"
             assert _balance(c) == 0
             assert c.get("/v1/credits/history").json()["total"] == 0
+    finally:
+        srv.stop()
+
+
+def test_unpaid_assets_are_purged_after_the_retention(
+    database_url: str, tmp_path: Path, ninety_seconds: bytes
+) -> None:
+    """Retention of 2 s instead of 30 days: the waiting asset and its bytes go, nothing else."""
+    srv = start_server(
+        tmp_path,
+        database_url,
+        ROUGHY_UNPAID_RETENTION_SECONDS="2",
+        ROUGHY_REAPER_INTERVAL_SECONDS="0.5",
+    )
+    try:
+        email = f"unpaid-{tmp_path.name}@example.com"
+        env = {"ROUGHY_SIGNUP_CREDITS": "1"}  # too little for 90 seconds
+        key = cli(srv.data_dir, srv.database_url, "accounts", "create", email, extra_env=env)
+        with httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+            pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
+            asset_id = _upload(c, pid, ninety_seconds)
+            assert wait_for_state(c, asset_id, SETTLED)["state"] == "pending_payment"
+            objects = srv.data_dir / "blobs" / "objects"
+            assert (objects / asset_id).exists()
+            deadline = time.monotonic() + 15
+            while c.get(f"/v1/assets/{asset_id}").status_code != 404:
+                assert time.monotonic() < deadline, "the unpaid asset was not purged"
+                time.sleep(0.2)
+            while (objects / asset_id).exists() and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert not (objects / asset_id).exists()
+            assert _balance(c) == 1
     finally:
         srv.stop()

@@ -21,7 +21,7 @@ from roughy.config import Settings
 from roughy.credits.endpoints import router as credits_router
 from roughy.db import Database
 from roughy.errors import error_response, install_error_handlers
-from roughy.jobs.periodic import reap_expired_uploads, resume_processing
+from roughy.jobs.periodic import lifecycle, resume_processing
 from roughy.jobs.queue import JobRunner
 from roughy.middleware import RequestContextMiddleware
 from roughy.projects.endpoints import router as projects_router
@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await run_in_threadpool(build_runtime, settings)
         app.state.runtime = runtime
-        runtime.jobs.every(settings.reaper_interval_seconds, lambda: reap_expired_uploads(runtime))
+        runtime.jobs.every(settings.reaper_interval_seconds, lambda: lifecycle(runtime))
         resume_processing(runtime)
         log.info("roughy started", extra={"database": runtime.db.engine.url.render_as_string()})
         try:

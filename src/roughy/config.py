@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         default=True, description="Charge for processing; off for self-hosting without billing."
     )
     signup_credits: int = Field(default=60, description="Credits granted to each new account.")
+    unpaid_retention_seconds: int = Field(
+        default=30 * 24 * 3600, description="pending_payment assets are purged after this long."
+    )
 
     cors_origins: list[str] = ["*"]
     log_level: str = "INFO"

@@ -6,7 +6,7 @@ jobs and the reaper all go through the same rule.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -162,3 +162,23 @@ def mark_failed(asset: Asset, code: str, message: str) -> None:
 def _expect(asset: Asset, *states: str) -> None:
     if asset.state not in states:
         raise ApiError("conflict", f"The asset is {asset.state}, not {' or '.join(states)}.")
+
+
+def unpaid_since(session: Session, cutoff: datetime, limit: int = 100) -> list[str]:
+    """Assets waiting for payment since before ``cutoff``."""
+    return list(
+        session.scalars(
+            select(Asset.id)
+            .where(Asset.state == "pending_payment", Asset.updated_at <= cutoff)
+            .limit(limit)
+        ).all()
+    )
+
+
+def purge_unpaid(session: Session, asset_id: str, cutoff: datetime) -> bool:
+    """Remove one asset still unpaid since before ``cutoff``; False when that no longer holds."""
+    asset = session.get(Asset, asset_id)
+    if asset is None or asset.state != "pending_payment" or asset.updated_at > cutoff:
+        return False
+    remove(session, asset)
+    return True
