@@ -1,0 +1,43 @@
+"""Every format of API.md §4.1 that ffmpeg can write (and AMR, written by hand) is uploaded
+through TUS and processed: it ends ready with the right type, content type, extension and
+duration, the type taken from the real streams where the first chunk could not tell."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+
+from roughy.media.probe import retyped
+from tests.helpers import create_asset, patch, wait_for_state
+from tests.media.test_sniff import EXPECTED, FFMPEG_SAMPLES, samples
+
+__all__ = ["samples"]  # the fixture, made once for this module
+
+HAS_VIDEO = {name for name, (_, args) in FFMPEG_SAMPLES.items() if "testsrc" in " ".join(args)}
+TEN_SECONDS = {"mp4-audio-moov-at-end"}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_real_media_is_processed_to_ready(
+    name: str, samples: dict[str, bytes], client: httpx.Client, project: dict[str, Any]
+) -> None:
+    data = samples[name]
+    asset, url = create_asset(client, project["id"], len(data))
+    assert patch(client, url, 0, data).status_code == 204
+    done = wait_for_state(client, asset["id"], ("ready", "pending_payment", "failed"))
+    assert done["state"] == "ready", (done["error_code"], done["error_message"])
+
+    sniffed = EXPECTED[name][0]
+    is_video = name in HAS_VIDEO
+    content_type, extension = retyped(sniffed.content_type, sniffed.extension, is_video)
+    assert done["type"] == ("video" if is_video else "audio")
+    assert (done["content_type"], done["extension"]) == (content_type, extension)
+    assert done["size_bytes"] == len(data)
+    seconds = float(done["duration_seconds"])
+    if name.endswith("handmade") or "after-id3" in name:
+        assert seconds > 0
+    else:
+        expected = 10.0 if name in TEN_SECONDS else 2.0
+        assert abs(seconds - expected) <= 0.25, seconds
