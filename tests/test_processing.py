@@ -41,3 +41,17 @@ def test_real_media_is_processed_to_ready(
     else:
         expected = 10.0 if name in TEN_SECONDS else 2.0
         assert abs(seconds - expected) <= 0.25, seconds
+
+
+@pytest.mark.parametrize("name", ["mp4", "mp4-audio-moov-at-end"])
+def test_a_truncated_mp4_fails_and_costs_nothing(
+    name: str, samples: dict[str, bytes], client: httpx.Client, project: dict[str, Any]
+) -> None:
+    """Cut in half: with its index in front (faststart) or at the end, the bytes are not there."""
+    data = samples[name][: len(samples[name]) // 2]
+    asset, url = create_asset(client, project["id"], len(data))
+    assert patch(client, url, 0, data).status_code == 204
+    done = wait_for_state(client, asset["id"], ("ready", "pending_payment", "failed"))
+    assert (done["state"], done["error_code"]) == ("failed", "unreadable_media")
+    assert done["error_message"] and done["duration_seconds"] is None
+    assert client.get("/v1/credits/balance").json()["balance"] == 60

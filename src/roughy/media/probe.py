@@ -63,14 +63,42 @@ def probe_here(path: Path) -> Probe:
                 for s in container.streams
                 if s.type == "video" and not (s.disposition & av.stream.Disposition.attached_pic)
             ]
+            duration_ms = _duration_ms(container)
+            if (audio or video) and not _reaches_its_end(
+                container, (audio or video)[0], duration_ms
+            ):
+                raise UnreadableMedia("the file ends before its media does (is it truncated?)")
             return Probe(
                 container=container.format.name,
-                duration_ms=_duration_ms(container),
+                duration_ms=duration_ms,
                 has_audio=bool(audio),
                 has_video=bool(video),
             )
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise UnreadableMedia(str(exc)) from exc
+
+
+def _reaches_its_end(container: Any, stream: Any, duration_ms: int) -> bool:
+    """Whether packets exist near the end the index promises (one seek, whatever the size).
+
+    A file cut short keeps its index at the front (an MP4 with faststart): the header says ten
+    minutes, the bytes hold five. Where a format cannot seek, nothing can be told: True.
+    """
+    import av
+
+    if stream.time_base is None or duration_ms < 1000:
+        return True
+    target = int((duration_ms - 500) / 1000 / stream.time_base)
+    try:
+        container.seek(target, stream=stream, backward=True, any_frame=False)
+        for seen, packet in enumerate(container.demux(stream)):
+            if packet.size and packet.pts is not None:
+                return True
+            if seen > 100:
+                return False
+    except av.FFmpegError:
+        return True
+    return False
 
 
 def _duration_ms(container: Any) -> int:
