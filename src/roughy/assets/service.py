@@ -17,6 +17,7 @@ from roughy.config import Settings
 from roughy.credits import ledger
 from roughy.db import utcnow
 from roughy.errors import ApiError, not_found, validation_error
+from roughy.events import service as events
 from roughy.media.sniff import MIN_HEAD_BYTES
 from roughy.projects.models import Project
 from roughy.uploads.models import Upload
@@ -135,21 +136,30 @@ def mark_measured(asset: Asset, type_: str, duration_ms: int) -> None:
     asset.updated_at = utcnow()
 
 
-def mark_ready(asset: Asset) -> None:
+def mark_ready(session: Session, asset: Asset) -> None:
     """processing or pending_payment → ready: measured and paid for."""
     _expect(asset, "processing", "pending_payment")
-    asset.state = "ready"
+    previous, asset.state = asset.state, "ready"
     asset.updated_at = utcnow()
+    events.record(
+        session,
+        asset.account_id,
+        "asset.ready",
+        asset.id,
+        asset_id=asset.id,
+        previous_state=previous,
+    )
 
 
-def mark_pending_payment(asset: Asset) -> None:
+def mark_pending_payment(session: Session, asset: Asset) -> None:
     """processing → pending_payment: measured, but the balance does not cover it."""
     _expect(asset, "processing")
     asset.state = "pending_payment"
     asset.updated_at = utcnow()
+    events.record(session, asset.account_id, "asset.pending_payment", asset.id, asset_id=asset.id)
 
 
-def mark_failed(asset: Asset, code: str, message: str) -> None:
+def mark_failed(session: Session, asset: Asset, code: str, message: str) -> None:
     """processing → failed: the bytes cannot be used; nothing is charged."""
     _expect(asset, "processing")
     asset.state = "failed"
@@ -157,6 +167,15 @@ def mark_failed(asset: Asset, code: str, message: str) -> None:
     asset.error_code = code
     asset.error_message = message
     asset.updated_at = utcnow()
+    events.record(
+        session,
+        asset.account_id,
+        "asset.failed",
+        asset.id,
+        asset_id=asset.id,
+        error_code=code,
+        error_message=message,
+    )
 
 
 def _expect(asset: Asset, *states: str) -> None:

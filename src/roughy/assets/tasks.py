@@ -39,7 +39,7 @@ def process_asset(rt: Runtime, asset_id: str) -> None:
         if asset is None or asset.state != "processing":
             return
         if failure is not None:
-            service.mark_failed(asset, *failure)
+            service.mark_failed(session, asset, *failure)
         else:
             if asset.content_type and asset.extension:
                 asset.content_type, asset.extension = retyped(

@@ -33,13 +33,13 @@ def settle(session: Session, asset: Asset, *, enforced: bool) -> None:
     """A measured asset leaves ``processing``: charged and ready, or waiting for payment."""
     assert asset.duration_ms is not None
     if not enforced:
-        assets.mark_ready(asset)
+        assets.mark_ready(session, asset)
         return
     _lock_account(session, asset.account_id)
     if _charge(session, asset):
-        assets.mark_ready(asset)
+        assets.mark_ready(session, asset)
     else:
-        assets.mark_pending_payment(asset)
+        assets.mark_pending_payment(session, asset)
 
 
 def _charge(session: Session, asset: Asset) -> bool:
@@ -78,6 +78,6 @@ def grant(session: Session, account: Account, amount: int, type_: str = "topup")
     for asset in waiting:
         if not _charge(session, asset):
             break  # oldest first: a younger asset never jumps the queue
-        assets.mark_ready(asset)
+        assets.mark_ready(session, asset)
         activated.append(asset)
     return activated
