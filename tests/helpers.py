@@ -36,12 +36,12 @@ def head_offset(client: httpx.Client, url: str) -> int:
     return int(r.headers["Upload-Offset"])
 
 
-def upload_file(client: httpx.Client, project_id: str, path: Path) -> dict[str, Any]:
-    data = path.read_bytes()
+def upload_bytes(client: httpx.Client, project_id: str, data: bytes) -> str:
+    """A new asset with all its bytes in one PATCH; its id."""
     asset, url = create_asset(client, project_id, len(data))
     r = patch(client, url, 0, data)
     assert r.status_code == 204, r.text
-    return asset
+    return str(asset["id"])
 
 
 def wait_for_state(

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.conftest import Server, ffmpeg, start_server
-from tests.helpers import assert_envelope, cli, create_asset, patch, wait_for_state
+from tests.helpers import assert_envelope, cli, create_asset, patch, upload_bytes, wait_for_state
 
 SETTLED = ("ready", "pending_payment", "failed")
 
@@ -21,12 +21,6 @@ def ninety_seconds(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     path = tmp_path_factory.mktemp("credits") / "ninety.mp3"
     ffmpeg("-f", "lavfi", "-i", "sine=frequency=220:duration=90", "-b:a", "32k", str(path))
     return path.read_bytes()
-
-
-def _upload(client: httpx.Client, project_id: str, data: bytes) -> str:
-    asset, url = create_asset(client, project_id, len(data))
-    assert patch(client, url, 0, data).status_code == 204
-    return str(asset["id"])
 
 
 def _adjust(server: Server, client: httpx.Client, amount: int, kind: str = "adjustment") -> str:
@@ -51,7 +45,7 @@ def test_a_new_account_starts_with_its_grant(client: httpx.Client) -> None:
 def test_ninety_seconds_cost_two_credits(
     client: httpx.Client, project: dict[str, Any], ninety_seconds: bytes
 ) -> None:
-    asset_id = _upload(client, project["id"], ninety_seconds)
+    asset_id = upload_bytes(client, project["id"], ninety_seconds)
     ready = wait_for_state(client, asset_id, SETTLED)
     assert ready["state"] == "ready" and 90.0 <= float(ready["duration_seconds"]) < 91
     assert _balance(client) == 58
@@ -62,7 +56,7 @@ def test_ninety_seconds_cost_two_credits(
 def test_short_media_costs_one_started_minute(
     client: httpx.Client, project: dict[str, Any], media: dict[str, Path]
 ) -> None:
-    asset_id = _upload(client, project["id"], media["mp3"].read_bytes())
+    asset_id = upload_bytes(client, project["id"], media["mp3"].read_bytes())
     assert wait_for_state(client, asset_id, SETTLED)["state"] == "ready"
     assert _balance(client) == 59
 
@@ -70,7 +64,7 @@ def test_short_media_costs_one_started_minute(
 def test_failed_media_is_never_charged(
     client: httpx.Client, project: dict[str, Any], media: dict[str, Path]
 ) -> None:
-    asset_id = _upload(client, project["id"], media["silent_mp4"].read_bytes())
+    asset_id = upload_bytes(client, project["id"], media["silent_mp4"].read_bytes())
     assert wait_for_state(client, asset_id, SETTLED)["state"] == "failed"
     assert _balance(client) == 60
 
@@ -94,11 +88,11 @@ def test_unpaid_assets_wait_and_top_ups_activate_them_oldest_first(
     client: httpx.Client, server: Server, project: dict[str, Any], ninety_seconds: bytes
 ) -> None:
     _adjust(server, client, -59)  # one credit left; each asset costs two
-    older = _upload(client, project["id"], ninety_seconds)
+    older = upload_bytes(client, project["id"], ninety_seconds)
     waiting = wait_for_state(client, older, SETTLED)
     assert waiting["state"] == "pending_payment" and waiting["cuttable"] is False
     assert waiting["duration_seconds"] is not None and waiting["download_url"] is None
-    younger = _upload(client, project["id"], ninety_seconds)
+    younger = upload_bytes(client, project["id"], ninety_seconds)
     assert wait_for_state(client, younger, SETTLED)["state"] == "pending_payment"
     assert _balance(client) == 1
 
@@ -159,7 +153,7 @@ def test_without_enforcement_nothing_waits_and_nothing_is_charged(
         with httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
             assert _balance(c) == 0
             pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
-            asset_id = _upload(c, pid, ninety_seconds)
+            asset_id = upload_bytes(c, pid, ninety_seconds)
             assert wait_for_state(c, asset_id, SETTLED)["state"] == "ready"
             assert _balance(c) == 0
             assert c.get("/v1/credits/history").json()["total"] == 0
@@ -183,7 +177,7 @@ def test_unpaid_assets_are_purged_after_the_retention(
         key = cli(srv.data_dir, srv.database_url, "accounts", "create", email, extra_env=env)
         with httpx.Client(base_url=srv.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
             pid = c.post("/v1/projects", json={"name": "p"}).json()["id"]
-            asset_id = _upload(c, pid, ninety_seconds)
+            asset_id = upload_bytes(c, pid, ninety_seconds)
             assert wait_for_state(c, asset_id, SETTLED)["state"] == "pending_payment"
             objects = srv.data_dir / "blobs" / "objects"
             assert (objects / asset_id).exists()

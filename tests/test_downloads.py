@@ -13,15 +13,15 @@ import httpx
 import pytest
 
 from tests.conftest import Server
-from tests.helpers import assert_envelope, upload_file, wait_for_state
+from tests.helpers import assert_envelope, upload_bytes, wait_for_state
 
 
 @pytest.fixture
 def ready_asset(
     client: httpx.Client, project: dict[str, Any], media: dict[str, Path]
 ) -> dict[str, Any]:
-    asset = upload_file(client, project["id"], media["mp3"])
-    return wait_for_state(client, asset["id"])
+    asset_id = upload_bytes(client, project["id"], media["mp3"].read_bytes())
+    return wait_for_state(client, asset_id)
 
 
 def test_download_returns_the_stored_bytes(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from roughy.db import Database
 from roughy.events.models import Event
 from tests.conftest import Server
-from tests.helpers import cli, create_asset, patch, wait_for_state
+from tests.helpers import cli, create_asset, patch, upload_bytes, wait_for_state
 
 SETTLED = ("ready", "pending_payment", "failed")
 
@@ -28,14 +28,6 @@ def _events(db: Database, account_id: str) -> list[Event]:
         return list(rows)
 
 
-def _upload(client: httpx.Client, project_id: str, data: bytes) -> str:
-    asset, url = create_asset(client, project_id, len(data))
-    assert patch(client, url, 0, data).status_code == 204
-    asset_id: str = asset["id"]
-    wait_for_state(client, asset_id, SETTLED)
-    return asset_id
-
-
 def test_each_terminal_state_is_one_event(
     client: httpx.Client,
     db: Database,
@@ -45,8 +37,10 @@ def test_each_terminal_state_is_one_event(
 ) -> None:
     me = client.get("/v1/users/me").json()
     data = media["mp3"].read_bytes()
-    ready = _upload(client, project["id"], data)
-    failed = _upload(client, project["id"], media["silent_mp4"].read_bytes())
+    ready = upload_bytes(client, project["id"], data)
+    failed = upload_bytes(client, project["id"], media["silent_mp4"].read_bytes())
+    for asset_id in (ready, failed):
+        wait_for_state(client, asset_id, SETTLED)
     waiting, url = create_asset(client, project["id"], len(data))  # while there is balance
     drain = ["credits", "grant", "--type", "adjustment", me["email"], "--", "-59"]
     cli(server.data_dir, server.database_url, *drain)

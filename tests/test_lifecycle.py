@@ -24,7 +24,7 @@ from tests.helpers import (
     head_offset,
     patch,
     raw_patch,
-    upload_file,
+    upload_bytes,
     wait_for_state,
 )
 
@@ -72,20 +72,20 @@ def test_idle_uploads_are_reaped_with_asset_and_bytes(
         assert patch(c, url, 1000, data[1000:]).status_code == 404
         assert _eventually(lambda: asset["id"] not in _files(blobs))
         # a finished upload never expires
-        done = upload_file(c, pid, media["mp3"])
+        done = upload_bytes(c, pid, media["mp3"].read_bytes())
         time.sleep(4)
-        assert wait_for_state(c, done["id"])["state"] == "ready"
+        assert wait_for_state(c, done)["state"] == "ready"
 
 
 def test_deleted_assets_lose_their_bytes(
     client: httpx.Client, server: Server, project: dict[str, Any], media: dict[str, Path]
 ) -> None:
-    asset = upload_file(client, project["id"], media["mp3"])
-    wait_for_state(client, asset["id"])
+    asset_id = upload_bytes(client, project["id"], media["mp3"].read_bytes())
+    wait_for_state(client, asset_id)
     blobs = server.data_dir / "blobs"
-    assert asset["id"] in _files(blobs)
-    assert client.delete(f"/v1/assets/{asset['id']}").status_code == 204
-    assert _eventually(lambda: asset["id"] not in _files(blobs))
+    assert asset_id in _files(blobs)
+    assert client.delete(f"/v1/assets/{asset_id}").status_code == 204
+    assert _eventually(lambda: asset_id not in _files(blobs))
 
 
 @contextmanager
