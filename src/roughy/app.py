@@ -14,34 +14,20 @@ from starlette.concurrency import run_in_threadpool
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp
 
-from roughy import __version__, migrate
+from roughy import __version__
 from roughy.accounts.endpoints import router as accounts_router
 from roughy.assets.endpoints import router as assets_router
 from roughy.config import Settings
 from roughy.credits.endpoints import router as credits_router
-from roughy.db import Database
 from roughy.errors import error_response, install_error_handlers
-from roughy.jobs.periodic import lifecycle, resume_processing
-from roughy.jobs.queue import JobRunner
+from roughy.jobs.embedded import EmbeddedWorker
 from roughy.middleware import RequestContextMiddleware
 from roughy.projects.endpoints import router as projects_router
-from roughy.runtime import Runtime
-from roughy.storage.local import LocalBlobStore
+from roughy.runtime import Runtime, build_runtime
 from roughy.uploads.endpoints import router as uploads_router
 from roughy.uploads.protocol import ALLOWED_HEADERS, EXPOSED_HEADERS, TusResumableHeader
 
 log = logging.getLogger("roughy")
-
-
-def build_runtime(settings: Settings) -> Runtime:
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    migrate.upgrade(settings.resolved_database_url)
-    return Runtime(
-        settings=settings,
-        db=Database(settings.resolved_database_url),
-        store=LocalBlobStore(settings.blob_dir, durable=settings.upload_fsync),
-        jobs=JobRunner(),
-    )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -51,9 +37,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         runtime = await run_in_threadpool(build_runtime, settings)
         app.state.runtime = runtime
-        runtime.jobs.every(settings.reaper_interval_seconds, lambda: lifecycle(runtime))
-        resume_processing(runtime)
-        log.info("roughy started", extra={"database": runtime.db.engine.url.render_as_string()})
+        worker = EmbeddedWorker(settings.shutdown_grace_seconds)
+        if settings.embedded_worker:
+            await worker.start()
+        log.info(
+            "roughy started",
+            extra={
+                "database": runtime.db.engine.url.render_as_string(),
+                "queue": type(runtime.jobs.huey).__name__,
+                "worker_pid": worker.pid,
+            },
+        )
         try:
             yield
         finally:
@@ -61,8 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(10):
                     await runtime.locks.wait_released()
-            await run_in_threadpool(runtime.jobs.shutdown)
-            runtime.db.dispose()
+            await worker.stop()
+            runtime.close()
 
     app = FastAPI(
         title="Roughy",
@@ -108,7 +102,7 @@ def _healthz() -> dict[str, str]:
 
 
 def _readyz(request: Request) -> JSONResponse:
-    """The database answers."""
+    """The database and the job queue answer."""
     runtime: Runtime = request.app.state.runtime
     try:
         with runtime.db.engine.connect() as conn:
@@ -116,4 +110,9 @@ def _readyz(request: Request) -> JSONResponse:
     except Exception:
         log.exception("database not ready")
         return error_response("internal_error", "The database does not answer.", status=503)
+    try:
+        runtime.jobs.pending()
+    except Exception:
+        log.exception("job queue not ready")
+        return error_response("internal_error", "The job queue does not answer.", status=503)
     return JSONResponse({"status": "ok"})

@@ -65,8 +65,13 @@ def bootstrap_local_account(settings: Settings) -> Path | None:
 def serve(
     host: Annotated[str | None, typer.Option(help="Interface to listen on.")] = None,
     port: Annotated[int | None, typer.Option(help="Port to listen on.")] = None,
+    worker: Annotated[
+        bool, typer.Option(help="Run a job worker beside the API (off: run `roughy worker`s).")
+    ] = True,
 ) -> None:
-    """Run the API (and its background jobs) on the embedded default or the configured parts."""
+    """Run the API and a job worker, on the embedded default or the configured parts."""
+    if not worker:
+        os.environ["ROUGHY_EMBEDDED_WORKER"] = "false"
     settings = Settings()
     configure_logging(settings.log_level, settings.log_json)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -90,6 +95,14 @@ def serve(
             str(port or settings.port),
         ],
     )
+
+
+@app.command("worker")
+def worker_command() -> None:
+    """Run a job worker alone: processing and housekeeping, from the configured queue."""
+    from roughy.jobs import worker
+
+    worker.main()
 
 
 @accounts_app.command("create")

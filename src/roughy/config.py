@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     upload_fsync: bool = Field(
         default=True, description="Acknowledge offsets only after fsync; off only for benchmarks."
     )
+    upload_checkpoint_bytes: int = Field(
+        default=256 * 1024 * 1024,
+        gt=0,
+        description="A long PATCH acknowledges its bytes this often: a crash loses at most this.",
+    )
     upload_expiry_seconds: int = 48 * 3600
     upload_lock_wait_seconds: float = 3.0
     upload_idle_timeout_seconds: float = 60.0
@@ -47,6 +52,23 @@ class Settings(BaseSettings):
     signup_credits: int = Field(default=60, description="Credits granted to each new account.")
     unpaid_retention_seconds: int = Field(
         default=30 * 24 * 3600, description="pending_payment assets are purged after this long."
+    )
+
+    redis_url: str | None = Field(
+        default=None, description="Job queue on Redis (scale-out); default: SQLite in the data dir."
+    )
+    queue_name: str = Field(
+        default="roughy", description="Name of the job queue; deployments sharing a Redis differ."
+    )
+    embedded_worker: bool = Field(
+        default=True, description="`roughy serve` runs a job worker beside the API."
+    )
+    worker_threads: int = Field(default=2, ge=1, description="Jobs one worker runs at once.")
+    job_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        description="A running job renews its claim this often ×3; a dead worker's job runs again "
+        "once its claim lapses.",
     )
 
     cors_origins: list[str] = ["*"]
@@ -72,6 +94,10 @@ class Settings(BaseSettings):
             path.write_text(secrets.token_urlsafe(48))
             path.chmod(0o600)
         return path.read_text().strip().encode()
+
+    @property
+    def queue_path(self) -> Path:
+        return self.data_dir / "queue.db"
 
     @property
     def blob_dir(self) -> Path:

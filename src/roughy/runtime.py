@@ -1,4 +1,4 @@
-"""What a running process holds: settings, database, blob store, locks and job runner."""
+"""What a running process holds: settings, database, blob store, upload locks and the job queue."""
 
 from __future__ import annotations
 
@@ -6,10 +6,12 @@ from dataclasses import dataclass, field
 
 from fastapi import Request
 
+from roughy import migrate
 from roughy.config import Settings
 from roughy.db import Database
-from roughy.jobs.queue import JobRunner
+from roughy.jobs.queue import JobQueue
 from roughy.storage.base import BlobStore
+from roughy.storage.local import LocalBlobStore
 from roughy.uploads.locks import UploadLocks
 
 
@@ -18,8 +20,28 @@ class Runtime:
     settings: Settings
     db: Database
     store: BlobStore
-    jobs: JobRunner
+    jobs: JobQueue
     locks: UploadLocks = field(default_factory=UploadLocks)
+
+    def close(self) -> None:
+        self.jobs.close()
+        self.db.dispose()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    """Open the configured parts, migrating the database to the code's schema first."""
+    from roughy.jobs.catalog import register_jobs
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrate.upgrade(settings.resolved_database_url)
+    jobs = JobQueue(settings)
+    register_jobs(jobs)
+    return Runtime(
+        settings=settings,
+        db=Database(settings.resolved_database_url),
+        store=LocalBlobStore(settings.blob_dir, durable=settings.upload_fsync),
+        jobs=jobs,
+    )
 
 
 def get_runtime(request: Request) -> Runtime:

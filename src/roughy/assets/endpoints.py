@@ -122,7 +122,7 @@ def delete_asset(asset_id: str, account: CurrentAccount, rt: RuntimeDep) -> Resp
     with rt.db.session() as session:
         asset = service.get(session, account, path_id(asset_id, "Asset"))
         service.remove(session, asset)
-    rt.jobs.submit(purge_asset_bytes, rt, asset.id)
+        rt.jobs.submit_on_commit(session, purge_asset_bytes, asset.id)
     return Response(status_code=204)
 
 

@@ -1,17 +1,18 @@
-"""Periodic work: reaping uploads left idle past their expiry, and resuming interrupted jobs."""
+"""Housekeeping, run by every worker on a timer: each step is safe to run on several at once."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from roughy.assets import service as assets
-from roughy.assets.models import Asset
-from roughy.assets.tasks import process_asset, purge_asset_bytes
+from roughy.assets.tasks import purge_asset_bytes
 from roughy.db import utcnow
+from roughy.jobs import claims
 from roughy.uploads import service as uploads
 
 if TYPE_CHECKING:
@@ -20,49 +21,69 @@ if TYPE_CHECKING:
 log = logging.getLogger("roughy.jobs")
 
 
-def reap_expired_uploads(rt: Runtime) -> int:
-    reaped = 0
-    while True:
-        with rt.db.session() as session:
-            batch = uploads.expired(session)
-        if not batch:
-            return reaped
-        for upload_id in batch:
+def _remove_all(
+    rt: Runtime,
+    find: Callable[[Session], list[str]],
+    remove: Callable[[Session, str], bool],
+    what: str,
+) -> int:
+    """Remove what ``find`` lists, batch by batch; each removal owes the purge of its bytes."""
+    removed = 0
+    while batch := _in_session(rt, find):
+        for entity_id in batch:
             with rt.db.session() as session:
-                gone = uploads.reap(session, upload_id)
+                gone = remove(session, entity_id)
+                if gone:
+                    rt.jobs.submit_on_commit(session, purge_asset_bytes, entity_id)
             if gone:
-                purge_asset_bytes(rt, upload_id)
-                reaped += 1
-                log.info("reaped expired upload", extra={"upload_id": upload_id})
+                removed += 1
+                log.info(what, extra={"asset_id": entity_id})
+    return removed
+
+
+def _in_session(rt: Runtime, find: Callable[[Session], list[str]]) -> list[str]:
+    with rt.db.session() as session:
+        return find(session)
+
+
+def reap_expired_uploads(rt: Runtime) -> int:
+    """Uploads idle past their expiry are removed with their asset and bytes."""
+    return _remove_all(rt, uploads.expired, uploads.reap, "reaped expired upload")
 
 
 def purge_unpaid_assets(rt: Runtime) -> int:
     """pending_payment assets unpaid past the retention are removed with their bytes."""
     cutoff = utcnow() - timedelta(seconds=rt.settings.unpaid_retention_seconds)
-    purged = 0
-    while True:
+    return _remove_all(
+        rt,
+        lambda session: assets.unpaid_since(session, cutoff),
+        lambda session, asset_id: assets.purge_unpaid(session, asset_id, cutoff),
+        "purged unpaid asset",
+    )
+
+
+def requeue_lapsed_jobs(rt: Runtime) -> int:
+    """Jobs owed but not done in time (a worker died, a queued job was lost) are queued again."""
+    with rt.db.session() as session:
+        claims.lapse_dead_holders(session)
+    with rt.db.session() as session:
+        due = claims.lapsed(session)
+    requeued = 0
+    for name, key in due:
+        fn = rt.jobs.named(name)
+        if fn is None:
+            continue
         with rt.db.session() as session:
-            batch = assets.unpaid_since(session, cutoff)
-        if not batch:
-            return purged
-        for asset_id in batch:
-            with rt.db.session() as session:
-                gone = assets.purge_unpaid(session, asset_id, cutoff)
-            if gone:
-                purge_asset_bytes(rt, asset_id)
-                purged += 1
-                log.info("purged unpaid asset", extra={"asset_id": asset_id})
+            mine = claims.requeue(session, name, key, rt.jobs.patience)
+        if mine:
+            rt.jobs.submit(fn, key)
+            requeued += 1
+            log.warning("job queued again", extra={"job": name, "key": key})
+    return requeued
 
 
 def lifecycle(rt: Runtime) -> None:
     """The periodic housekeeping; each step is safe to run on several workers at once."""
     reap_expired_uploads(rt)
     purge_unpaid_assets(rt)
-
-
-def resume_processing(rt: Runtime) -> None:
-    """Assets left in ``processing`` by a stopped process are prepared again."""
-    with rt.db.session() as session:
-        ids = list(session.scalars(select(Asset.id).where(Asset.state == "processing")).all())
-    for asset_id in ids:
-        rt.jobs.submit(process_asset, rt, asset_id)
+    requeue_lapsed_jobs(rt)

@@ -69,6 +69,6 @@ def update_project(
 def delete_project(project_id: str, account: CurrentAccount, rt: RuntimeDep) -> Response:
     with rt.db.session() as session:
         asset_ids = service.delete(session, account, path_id(project_id, "Project"))
-    for asset_id in asset_ids:
-        rt.jobs.submit(purge_asset_bytes, rt, asset_id)
+        for asset_id in asset_ids:
+            rt.jobs.submit_on_commit(session, purge_asset_bytes, asset_id)
     return Response(status_code=204)
