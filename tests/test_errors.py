@@ -103,3 +103,15 @@ def test_openapi_describes_every_route(anon: httpx.Client) -> None:
     assert {"204", "400", "404", "409", "412", "413", "415", "423", "460", "507"} <= set(patch)
     assert "Upload-Offset" in patch["204"]["headers"]
     assert anon.get("/v1/docs").status_code == 200
+
+
+def test_text_no_database_can_keep_is_a_validation_error(client: httpx.Client) -> None:
+    """A NUL or a lone surrogate (both legal in JSON) fit in no PostgreSQL text column: 422, not
+    a 500 from the database (schemathesis found it)."""
+    headers = {"Content-Type": "application/json"}
+    for raw in ('{"name": "a\\u0000b"}', '{"name": "\\ud800"}'):
+        for path in ("/v1/projects", "/v1/api-keys"):
+            r = client.post(path, content=raw, headers=headers)
+            body = assert_envelope(r, 422, "validation_error")
+            assert [f["field"] for f in body["fields"]] == ["body.name"], body
+    assert client.post("/v1/projects", json={"name": "Ünïcödé 🎬"}).status_code == 201

@@ -177,7 +177,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 def error_responses(*codes: str, auth: bool = True) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for the error codes a route can answer."""
+    """OpenAPI ``responses`` entries for the error codes a route can answer.
+
+    A route that validates its input can also meet input too malformed to validate (a body that
+    is not JSON): ``validation_error`` brings ``bad_request`` along.
+    """
+    if "validation_error" in codes:
+        codes = (*codes, "bad_request")
     by_status: dict[int, list[str]] = {}
     for code in (*(("unauthenticated",) if auth else ()), "internal_error", *codes):
         by_status.setdefault(STATUS_OF[code], []).append(code)

@@ -7,12 +7,27 @@ from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 from fastapi import Query
-from pydantic import BaseModel, PlainSerializer
+from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
 
 from roughy.db import parse_id
 from roughy.errors import not_found
 
 T = TypeVar("T")
+
+
+def _storable(value: str) -> str:
+    """Text every database keeps as it is: no NUL, no lone surrogate (neither survives UTF-8)."""
+    if "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ValueError("must be valid Unicode text") from None
+    return value
+
+
+# A name people give to something: 1–256 characters of storable text.
+Name = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_storable)]
 
 
 def format_timestamp(value: datetime) -> str:
@@ -43,9 +58,12 @@ class PageParams:
     offset: int
 
 
+MAX_OFFSET = 2**53 - 1  # the largest integer every JSON client holds exactly; far below BIGINT
+
+
 def page_params(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1–100.")] = 20,
-    offset: Annotated[int, Query(ge=0, description="Items to skip.")] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
 ) -> PageParams:
     return PageParams(limit=limit, offset=offset)
 

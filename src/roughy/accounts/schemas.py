@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from roughy.schemas import Timestamp
+from roughy.schemas import Name, Timestamp
 
 
 class User(BaseModel):
@@ -15,7 +15,7 @@ class User(BaseModel):
 
 
 class ApiKeyCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=256)
+    name: Name
 
 
 class ApiKeyOut(BaseModel):

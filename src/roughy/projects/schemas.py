@@ -2,20 +2,19 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict
 
-from roughy.schemas import Timestamp
+from roughy.schemas import Name, Timestamp
 
 ProjectState = Literal["active", "archived"]
-Name = Field(min_length=1, max_length=256)
 
 
 class ProjectCreate(BaseModel):
-    name: str = Name
+    name: Name
 
 
 class ProjectUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=256)
+    name: Name | None = None
     state: ProjectState | None = None
 
 
