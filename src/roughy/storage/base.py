@@ -25,10 +25,11 @@ class UploadWriter(Protocol):
         """Append the pieces, in order, after what was written; blocking."""
 
     def persist(self) -> None:
-        """Make everything written durable (when the store is configured to)."""
+        """Make everything written durable (when the store is configured to); it is kept from
+        now on, whatever a later rollback does."""
 
     def rollback(self) -> None:
-        """Forget everything written through this writer: the upload is back at its start offset."""
+        """Forget what was written since the last persist (or since the writer opened)."""
 
     def close(self) -> None: ...
 

@@ -53,6 +53,7 @@ class LocalUploadWriter:
             os.close(self._fd)
             raise
         self._start = offset
+        self._kept = offset  # where rollback returns: the start, or the last persist's end
         self._durable = durable
         self._written = 0
         self._unflushed_from = offset
@@ -92,12 +93,13 @@ class LocalUploadWriter:
             if self._new_file:
                 _fsync_dir(self._dir)
                 self._new_file = False
+        self._kept = self._start + self._written
 
     def rollback(self) -> None:
-        os.ftruncate(self._fd, self._start)
-        self._written = 0
-        self._unflushed_from = self._start
-        os.lseek(self._fd, self._start, os.SEEK_SET)
+        os.ftruncate(self._fd, self._kept)
+        self._written = self._kept - self._start
+        self._unflushed_from = self._kept
+        os.lseek(self._fd, self._kept, os.SEEK_SET)
 
     def close(self) -> None:
         os.close(self._fd)

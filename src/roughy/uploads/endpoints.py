@@ -176,9 +176,7 @@ async def terminate_upload(
     uid = parse_id(upload_id)
     if uid is not None:
         async with rt.locks.hold(uid, rt.settings.upload_lock_wait_seconds):
-            purge = await run_in_threadpool(_terminate, rt, account, uid)
-        if purge:
-            rt.jobs.submit(purge_asset_bytes, rt, uid)
+            await run_in_threadpool(_terminate, rt, account, uid)
     return Response(status_code=204)
 
 
@@ -187,9 +185,10 @@ def _status(rt: Runtime, account: Account, upload_id: str) -> service.UploadStat
         return service.status(session, account, upload_id)
 
 
-def _terminate(rt: Runtime, account: Account, upload_id: str) -> bool:
+def _terminate(rt: Runtime, account: Account, upload_id: str) -> None:
     with rt.db.session() as session:
-        return service.terminate(session, account, upload_id)
+        if service.terminate(session, account, upload_id):
+            rt.jobs.submit_on_commit(session, purge_asset_bytes, upload_id)
 
 
 @router.post(

@@ -85,12 +85,12 @@ async def receive_chunk(
                 try:
                     media = judge_head(first)
                 except Refused as refused:
-                    await run_in_threadpool(_in_session, rt, service.cancel, upload_id)
-                    rt.jobs.submit(purge_asset_bytes, rt, upload_id)
+                    await run_in_threadpool(_refuse, rt, upload_id)
                     await body.drain(DRAIN_LIMIT)
                     raise ApiError("conflict", str(refused)) from None
 
             writer = await run_in_threadpool(rt.store.open_upload, upload_id, current.offset)
+            progress = Progress(rt, writer, upload_id, current, media)
             try:
                 received = await stream_into(
                     body,
@@ -98,6 +98,8 @@ async def receive_chunk(
                     first=first,
                     room=current.length - current.offset,
                     checksum=checksum,
+                    checkpoint=progress.checkpoint,
+                    checkpoint_every=settings.upload_checkpoint_bytes,
                 )
             except BaseException:
                 await run_in_threadpool(
@@ -108,17 +110,13 @@ async def receive_chunk(
             keep = received.checksum_ok is not False and received.stored > 0
             end = current.offset + received.stored if keep else None
             loop = asyncio.get_running_loop()
-            done = await uninterruptible(
-                loop.run_in_executor(None, _save, rt, writer, upload_id, current.offset, end, media)
-            )
+            done = await uninterruptible(loop.run_in_executor(None, progress.save, end))
         outcome = (
             Outcome(done.offset, done.expires_at, done.finished)
             if done is not None
-            else Outcome(current.offset, current.expires_at, finished=False)
+            else Outcome(progress.start, progress.expires_at, finished=False)
         )
 
-    if outcome.finished:
-        rt.jobs.submit(process_asset, rt, upload_id)
     headers = offset_headers(outcome.offset, outcome.expires_at)
     if received.storage_full:
         raise ApiError(
@@ -141,26 +139,61 @@ async def receive_chunk(
     return outcome
 
 
-def _save(
-    rt: Runtime,
-    writer: UploadWriter,
-    upload_id: str,
-    start: int,
-    end: int | None,
-    media: MediaFormat | None,
-) -> service.Committed | None:
-    """Make bytes up to ``end`` durable and acknowledge them, or drop them all (``end`` None)."""
-    try:
-        if end is None:
-            writer.rollback()
-        else:
-            writer.persist()
-    finally:
-        writer.close()
-    if end is None:
-        return None
+class Progress:
+    """What of one PATCH is acknowledged: checkpoints on the way, and the save at its end."""
+
+    def __init__(
+        self,
+        rt: Runtime,
+        writer: UploadWriter,
+        upload_id: str,
+        current: service.UploadStatus,
+        media: MediaFormat | None,
+    ) -> None:
+        self.rt, self.writer, self.upload_id, self.media = rt, writer, upload_id, media
+        self.origin = self.start = current.offset
+        self.length = current.length
+        self.expires_at: datetime | None = current.expires_at
+
+    def checkpoint(self, written: int) -> None:
+        """Make the bytes so far durable and acknowledge them (never the last byte)."""
+        end = self.origin + written
+        if end >= self.length or end <= self.start:
+            return
+        self.writer.persist()
+        done = self._commit(end)
+        self.start, self.expires_at, self.media = done.offset, done.expires_at, None
+
+    def save(self, end: int | None) -> service.Committed | None:
+        """Make bytes up to ``end`` durable and acknowledge them, or drop what is not yet
+        acknowledged (``end`` None)."""
+        try:
+            if end is None:
+                self.writer.rollback()
+            else:
+                self.writer.persist()
+        finally:
+            self.writer.close()
+        if end is None or end <= self.start:
+            return None
+        return self._commit(end)
+
+    def _commit(self, end: int) -> service.Committed:
+        rt = self.rt
+        with rt.db.session() as session:
+            done = service.commit(
+                session, rt.settings, rt.store, self.upload_id, self.start, end, self.media
+            )
+            if done.finished:
+                rt.jobs.submit_on_commit(session, process_asset, self.upload_id)
+            return done
+
+
+def _refuse(rt: Runtime, upload_id: str) -> None:
+    """Not media: the upload and its asset go, and whatever bytes it left."""
     with rt.db.session() as session:
-        return service.commit(session, rt.settings, rt.store, upload_id, start, end, media)
+        service.cancel(session, upload_id)
+        rt.jobs.submit_on_commit(session, purge_asset_bytes, upload_id)
 
 
 def _in_session(rt: Runtime, fn: Callable[..., T], *args: Any) -> T:

@@ -94,7 +94,8 @@ def non_negative_int(headers: Headers, name: str, *, required: bool) -> int | No
             )
         return None
     raw = raw.strip()
-    if not raw.isdigit() or len(raw) > 19:
+    # isdigit alone admits '²' and the like, which int() refuses
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 19 or int(raw) >= 2**63:
         raise ApiError(
             "bad_request",
             f"The {name} header must be a non-negative integer.",

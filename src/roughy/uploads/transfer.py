@@ -8,7 +8,7 @@ does not depend on the chunk size.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -36,23 +36,35 @@ async def stream_into(
     first: bytes,
     room: int,
     checksum: ExpectedChecksum | None,
+    checkpoint: Callable[[int], None] | None = None,
+    checkpoint_every: int = 0,
 ) -> Received:
     """Write ``first`` and the rest of the body, at most ``room`` bytes, through ``writer``.
 
     Pieces are gathered to a buffer's worth and handed to a worker thread as they are (the
     store writes them with one vectored write): one batch is written while the next gathers,
     and the event loop never copies a byte.
+
+    Every ``checkpoint_every`` bytes, ``checkpoint(written)`` runs in the same worker thread
+    (to make them durable and acknowledge them); never with a checksum, which judges the whole
+    body.
     """
     loop = asyncio.get_running_loop()
     digest: Digest | None = checksum.new() if checksum else None
     in_flight: asyncio.Future[None] | None = None
     storage_full = False
+    checkpointed = 0
 
     def write(pieces: list[bytes]) -> None:
+        nonlocal checkpointed
         if digest is not None:
             for piece in pieces:
                 digest.update(piece)
         writer.write(pieces)
+        due = checkpoint_every and writer.written - checkpointed >= checkpoint_every
+        if checkpoint is not None and digest is None and due:
+            checkpoint(writer.written)
+            checkpointed = writer.written
 
     async def settle() -> None:
         nonlocal in_flight, storage_full
