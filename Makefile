@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-deps test-sqlite test-postgresql bench-upload clean
+.PHONY: run test lint test-deps test-sqlite test-postgresql bench-upload bench-processing clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,7 +15,8 @@ $(STAMP): pyproject.toml
 run: $(STAMP)
 	$(VENV)/bin/roughy serve
 
-## Install what the tests need (ffmpeg, tus-js-client), lint, then run the suite on SQLite and PostgreSQL.
+## Install what the tests need (ffmpeg, tus-js-client), lint, then run the suite twice:
+## SQLite + SQLite queue, and PostgreSQL + Redis queue.
 test: $(STAMP) test-deps lint test-sqlite test-postgresql
 
 test-deps:
@@ -26,15 +27,21 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check src
 	$(VENV)/bin/mypy src
 
+## The embedded default: SQLite database, SQLite job queue.
 test-sqlite: $(STAMP)
-	$(VENV)/bin/pytest --db sqlite
+	$(VENV)/bin/pytest --db sqlite --queue sqlite
 
+## Scale-out: PostgreSQL database, Redis job queue.
 test-postgresql: $(STAMP)
-	$(VENV)/bin/pytest --db postgresql
+	$(VENV)/bin/pytest --db postgresql --queue redis
 
 ## Throughput, CPU and memory of uploads against dd baselines (see bench/README.md).
 bench-upload: $(STAMP)
 	$(PY) bench/upload_bench.py $(ARGS)
+
+## Processing time of a 100 MB and a 4 GB recording (see bench/README.md).
+bench-processing: $(STAMP)
+	$(PY) bench/processing_bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .roughy tests/js/node_modules

@@ -1,11 +1,13 @@
 """Fixtures: a real Roughy server process on a real database, accounts, and real media.
 
-The suite runs once per database: ``pytest --db sqlite`` (default) and ``pytest --db postgresql``
-(the machine's PostgreSQL at 127.0.0.1:5432, database ``test``). ``make test`` runs both.
+The suite runs once per deployment shape: ``pytest --db sqlite --queue sqlite`` (the embedded
+default) and ``pytest --db postgresql --queue redis`` (the machine's PostgreSQL at 127.0.0.1:5432,
+database ``test``, and Redis at 127.0.0.1:6379). ``make test`` runs both.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import resource
 import shutil
@@ -13,6 +15,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +36,28 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.addoption("--queue", choices=["sqlite", "redis"], default="sqlite")
+
+
+REDIS_URL = os.environ.get("ROUGHY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+QUEUE_ENV: dict[str, str] = {}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "postgresql: runs only in the PostgreSQL pass (--db postgresql)"
+    )
+    if config.getoption("--queue") == "redis":
+        QUEUE_ENV["ROUGHY_REDIS_URL"] = REDIS_URL
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--db") == "postgresql":
+        return
+    deselected = [item for item in items if item.get_closest_marker("postgresql")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if item not in deselected]
 
 
 def free_port() -> int:
@@ -41,12 +66,38 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+SERVER_DB_PREFIX = "roughy_t_"
+
+
 def reset_postgres(url: str) -> None:
-    with psycopg.connect(
-        url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-    ) as conn:
+    """An empty ``public`` schema, and no databases left by earlier runs' servers."""
+    with psycopg.connect(_plain(url), autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
+        stale = conn.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (SERVER_DB_PREFIX + "%",)
+        ).fetchall()
+        for (name,) in stale:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _plain(url: str) -> str:
+    return url.replace("postgresql+psycopg://", "postgresql://")
+
+
+def database_for(base_url: str, tmp: Path) -> str:
+    """The database of the server started in directory ``tmp``: one per directory, as in a real
+    deployment, where every process on one database shares its store and queue. A server
+    started again in the same directory finds its data; other servers never see it (their
+    housekeeping would otherwise take up its jobs against another store)."""
+    if base_url.startswith("sqlite"):
+        return f"sqlite:///{tmp / 'roughy.db'}"
+    name = SERVER_DB_PREFIX + hashlib.sha256(str(tmp).encode()).hexdigest()[:16]
+    with psycopg.connect(_plain(base_url), autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
+        if exists is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    return base_url.rsplit("/", 1)[0] + "/" + name
 
 
 @dataclass
@@ -56,6 +107,7 @@ class Server:
     database_url: str
     process: subprocess.Popen[bytes]
     log_path: Path
+    environ: dict[str, str]
 
     @property
     def local_key(self) -> str:
@@ -74,14 +126,18 @@ def start_server(
 ) -> Server:
     """A ``roughy serve`` process; ``max_file_bytes`` caps the size of any file it writes."""
     port = free_port()
-    data_dir = tmp / "data"
+    data_dir = Path(env.get("ROUGHY_DATA_DIR", tmp / "data"))
+    database_url = database_for(database_url, tmp)
     log_path = tmp / "server.log"
+    # Servers of one run share a Redis: each gets a queue of its own.
+    queue = {**QUEUE_ENV, "ROUGHY_QUEUE_NAME": f"test-{uuid.uuid4().hex}"} if QUEUE_ENV else {}
     environ = {
         **os.environ,
         "ROUGHY_DATA_DIR": str(data_dir),
         "ROUGHY_DATABASE_URL": database_url,
         "ROUGHY_PORT": str(port),
         "ROUGHY_LOG_JSON": "true",
+        **queue,
         **env,
     }
     roughy = shutil.which("roughy", path=str(Path(sys.executable).parent)) or "roughy"
@@ -93,7 +149,7 @@ def start_server(
             stderr=log,
             preexec_fn=None if max_file_bytes is None else lambda: _limit_files(max_file_bytes),
         )
-    server = Server(f"http://127.0.0.1:{port}", data_dir, database_url, process, log_path)
+    server = Server(f"http://127.0.0.1:{port}", data_dir, database_url, process, log_path, environ)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -105,6 +161,26 @@ def start_server(
             time.sleep(0.2)
     server.stop()
     raise RuntimeError("server did not start:\n" + log_path.read_text())
+
+
+def start_worker(
+    server: Server, log_path: Path, *, hostname: str | None = None, **env: str
+) -> subprocess.Popen[bytes]:
+    """A ``roughy worker`` process on the server's database and queue; with ``hostname``, in a
+    UTS namespace of its own that names the machine so (as a worker on another host)."""
+    roughy = shutil.which("roughy", path=str(Path(sys.executable).parent)) or "roughy"
+    command = [roughy, "worker"]
+    if hostname is not None:
+        command = [
+            "unshare",
+            "--uts",
+            "sh",
+            "-c",
+            f'hostname {hostname} && exec "$0" worker',
+            roughy,
+        ]
+    with log_path.open("ab") as log:
+        return subprocess.Popen(command, env={**server.environ, **env}, stdout=log, stderr=log)
 
 
 def _limit_files(size: int) -> None:

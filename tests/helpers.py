@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -106,3 +108,14 @@ def cli(
         [str(roughy), *args], env=env, capture_output=True, text=True, check=check
     )
     return done.stdout.strip()
+
+
+@contextmanager
+def account_client(
+    base_url: str, data_dir: Path, database_url: str, email: str
+) -> Iterator[tuple[httpx.Client, str]]:
+    """A new account (made with the CLI, with the sign-up credits): a client with its key, and
+    the key."""
+    key = cli(data_dir, database_url, "accounts", "create", email)
+    with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}) as c:
+        yield c, key

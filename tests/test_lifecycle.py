@@ -7,7 +7,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +17,7 @@ import pytest
 from tests.conftest import Server, start_server
 from tests.helpers import (
     TUS,
+    account_client,
     assert_envelope,
     cli,
     create_asset,
@@ -88,12 +88,8 @@ def test_deleted_assets_lose_their_bytes(
     assert _eventually(lambda: asset_id not in _files(blobs))
 
 
-@contextmanager
-def _account(server: Server, tmp_path: Path, email: str) -> Iterator[tuple[httpx.Client, str]]:
-    """A new account (made with the CLI) and a client with its key."""
-    key = cli(server.data_dir, server.database_url, "accounts", "create", email)
-    with httpx.Client(base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}) as c:
-        yield c, key
+def _account(server: Server, tmp_path: Path, email: str) -> Any:
+    return account_client(server.base_url, server.data_dir, server.database_url, email)
 
 
 def test_cli_creates_accounts_and_keys(server: Server, tmp_path: Path) -> None:
@@ -186,8 +182,6 @@ def test_a_full_store_answers_507_and_keeps_what_fit(
 ) -> None:
     """The server may write no file over 2 MiB (a real limit, as a full disk would be)."""
     limit = 2 * 1024 * 1024
-    if database_url.startswith("sqlite"):  # its own small database file, well under the limit
-        database_url = f"sqlite:///{tmp_path / 'full.db'}"
     srv = start_server(tmp_path, database_url, max_file_bytes=limit)
     try:
         data = media["mp4"].read_bytes()[:65536] + os.urandom(3 * 1024 * 1024)

@@ -4,6 +4,7 @@ duration, the type taken from the real streams where the first chunk could not t
 
 from __future__ import annotations
 
+import random
 from typing import Any
 
 import httpx
@@ -55,3 +56,30 @@ def test_a_truncated_mp4_fails_and_costs_nothing(
     assert (done["state"], done["error_code"]) == ("failed", "unreadable_media")
     assert done["error_message"] and done["duration_seconds"] is None
     assert client.get("/v1/credits/balance").json()["balance"] == 60
+
+
+@pytest.mark.parametrize("name", ["mp4", "mkv", "webm"])
+def test_a_valid_header_with_garbage_after_it_fails_and_costs_nothing(
+    name: str, samples: dict[str, bytes], client: httpx.Client, project: dict[str, Any]
+) -> None:
+    """The first chunk passes detection; processing finds no media in what follows."""
+    data = samples[name][:64] + random.Random(7).randbytes(256 * 1024)
+    asset, url = create_asset(client, project["id"], len(data))
+    assert patch(client, url, 0, data).status_code == 204
+    done = wait_for_state(client, asset["id"], ("ready", "pending_payment", "failed"))
+    assert (done["state"], done["error_code"]) == ("failed", "unreadable_media")
+    assert done["duration_seconds"] is None
+    assert client.get("/v1/credits/balance").json()["balance"] == 60
+
+
+def test_an_audio_only_mp4_is_audio(
+    samples: dict[str, bytes], client: httpx.Client, project: dict[str, Any]
+) -> None:
+    """The first chunk says MP4 (video/mp4); the real streams say audio (audio/mp4, m4a)."""
+    data = samples["mp4-audio-only"]
+    asset, url = create_asset(client, project["id"], len(data))
+    assert patch(client, url, 0, data).status_code == 204
+    done = wait_for_state(client, asset["id"], ("ready", "pending_payment", "failed"))
+    assert (done["state"], done["type"]) == ("ready", "audio")
+    assert (done["content_type"], done["extension"]) == ("audio/mp4", "m4a")
+    assert client.get("/v1/credits/balance").json()["balance"] == 59
