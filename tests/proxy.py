@@ -1,0 +1,86 @@
+"""A TCP proxy of our own between a client and the server, that breaks the upstream stream on
+purpose once a given number of bytes has passed: it closes it, resets it, or stalls it."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import struct
+import threading
+from dataclasses import dataclass, field
+from typing import Literal
+
+Fault = Literal["close", "reset", "stall"]
+
+
+@dataclass
+class FaultProxy:
+    upstream: tuple[str, int]
+    fault: Fault
+    after_bytes: int
+    port: int = 0
+    passed: int = 0  # bytes forwarded upstream before the fault
+    broken: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._sockets: list[socket.socket] = [self._listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        try:
+            client, _ = self._listener.accept()
+        except OSError:
+            return
+        server = socket.create_connection(self.upstream)
+        self._sockets += [client, server]
+        threading.Thread(target=self._down, args=(server, client), daemon=True).start()
+        self._up(client, server)
+
+    def _up(self, client: socket.socket, server: socket.socket) -> None:
+        while True:
+            try:
+                data = client.recv(1 << 16)
+            except OSError:
+                return
+            if not data:
+                server.shutdown(socket.SHUT_WR)
+                return
+            room = self.after_bytes - self.passed
+            if len(data) >= room:
+                server.sendall(data[:room])
+                self.passed += room
+                self._break(client, server)
+                return
+            server.sendall(data)
+            self.passed += len(data)
+
+    def _break(self, client: socket.socket, server: socket.socket) -> None:
+        if self.fault == "close":
+            server.close()
+            client.close()
+        elif self.fault == "reset":
+            for sock in (server, client):  # SO_LINGER 0: close sends RST, not FIN
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                sock.close()
+        # "stall": both stay open and nothing more is forwarded
+        self.broken.set()
+
+    def _down(self, server: socket.socket, client: socket.socket) -> None:
+        while True:
+            try:
+                data = server.recv(1 << 16)
+                if not data:
+                    return
+                client.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
