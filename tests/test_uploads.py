@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.conftest import Server
 from tests.helpers import (
     OCTETS,
     TUS,
@@ -88,6 +89,51 @@ def test_head_reports_offset_length_and_expiry(
     finished = client.head(url, headers=TUS)
     assert finished.status_code == 200
     assert finished.headers["Upload-Offset"] == finished.headers["Upload-Length"] == str(len(data))
+
+
+def test_a_plain_head_and_a_browsers_head_answer_alike(
+    client: httpx.Client, project: dict[str, Any], media: dict[str, Path]
+) -> None:
+    """Plain HEADs take a short way past the framework; a browser's (with Origin) goes the full
+    way through CORS. Apart from CORS, both answer the same, in progress and when finished."""
+    data = media["mp3"].read_bytes()
+    _asset, url = create_asset(client, project["id"], len(data))
+    cors = {"Origin": "https://app.example"}
+
+    def answers() -> tuple[dict[str, str], dict[str, str]]:
+        plain, browser = client.head(url, headers=TUS), client.head(url, headers=TUS | cors)
+        assert plain.status_code == browser.status_code == 200
+        assert browser.headers["Access-Control-Allow-Origin"] in ("*", cors["Origin"])
+        return _without_cors(plain.headers), _without_cors(browser.headers)
+
+    plain, browser = answers()
+    assert plain == browser and plain["upload-offset"] == "0"
+    assert patch(client, url, 0, data).status_code == 204
+    plain, browser = answers()
+    assert plain == browser and plain["upload-offset"] == str(len(data))
+
+
+def _without_cors(headers: httpx.Headers) -> dict[str, str]:
+    skip = ("access-control-", "vary", "x-request-id", "date", "server")
+    return {k: v for k, v in headers.items() if not k.startswith(skip)}
+
+
+def test_a_key_revoked_between_two_heads_is_refused_on_the_next(
+    client: httpx.Client, project: dict[str, Any], server: Server
+) -> None:
+    """A key in steady use (its last use just recorded) still loses access at once."""
+    _asset, url = create_asset(client, project["id"], 1000)
+    key = client.post("/v1/api-keys", json={"name": "poller"}).json()
+    auth = {"Authorization": f"Bearer {key['plaintext']}"}
+    with httpx.Client(base_url=server.base_url, headers=auth) as poller:
+        for _ in range(3):
+            assert poller.head(url, headers=TUS).status_code == 200
+        assert client.delete(f"/v1/api-keys/{key['id']}").status_code == 204
+        refused = poller.head(url, headers=TUS)
+        assert refused.status_code == 401 and refused.headers["WWW-Authenticate"] == "Bearer"
+    for missing in ("01a20a01-d074-7786-9bc5-35bcaebcf301", "not-an-id"):
+        assert client.head(f"/v1/uploads/{missing}", headers=TUS).status_code == 404
+    assert client.head(url, headers={"Tus-Resumable": "0.2.2"}).status_code == 412
 
 
 def test_patch_moves_the_asset_to_processing_then_ready(

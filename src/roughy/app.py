@@ -25,6 +25,7 @@ from roughy.middleware import RequestContextMiddleware
 from roughy.projects.endpoints import router as projects_router
 from roughy.runtime import Runtime, build_runtime
 from roughy.uploads.endpoints import router as uploads_router
+from roughy.uploads.head import FastUploadHead
 from roughy.uploads.protocol import ALLOWED_HEADERS, EXPOSED_HEADERS, TusResumableHeader
 
 log = logging.getLogger("roughy")
@@ -88,8 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 
 def create_asgi(settings: Settings | None = None) -> ASGIApp:
-    """The app wrapped in the request-id middleware, as servers run it."""
-    return RequestContextMiddleware(create_app(settings))
+    """The app as servers run it: request ids outermost, then the short way for upload HEADs."""
+    return RequestContextMiddleware(FastUploadHead(create_app(settings)))
 
 
 async def _internal_error(_: Request, exc: Exception) -> JSONResponse:

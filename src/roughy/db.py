@@ -57,10 +57,18 @@ class Base(DeclarativeBase):
     pass
 
 
+SQLITE_POOL_SIZE = 20  # the concurrent requests one API process serves in threads, about
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        # A connection per request thread, kept: opening one (file, WAL map, pragmas) costs more
+        # than most queries. A local file needs no liveness ping.
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, pool_pre_ping=True
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            pool_size=SQLITE_POOL_SIZE,
+            max_overflow=SQLITE_POOL_SIZE,
         )
 
         @event.listens_for(engine, "connect")
@@ -81,6 +89,7 @@ class Database:
 
     def __init__(self, url: str) -> None:
         self.url = url
+        self.local = url.startswith("sqlite")  # a file of this machine, not a server
         self.engine = make_engine(url)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
 

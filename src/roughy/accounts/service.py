@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -28,6 +28,29 @@ class MintedKey:
 
 def _hash(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class KeyLookup:
+    """How a presented key is found: its row by prefix, then its hash compared in constant time."""
+
+    prefix: str
+    digest: str
+
+    def matches(self, key_hash: str) -> bool:
+        return hmac.compare_digest(key_hash, self.digest)
+
+
+def key_lookup(plaintext: str) -> KeyLookup | None:
+    """None for text that cannot be a key."""
+    if not plaintext.startswith("sk_") or len(plaintext) < KEY_PREFIX_LEN + 8:
+        return None
+    return KeyLookup(plaintext[:KEY_PREFIX_LEN], _hash(plaintext))
+
+
+def last_use_is_stale(last_used_at: datetime | None, now: datetime) -> bool:
+    """Whether a key's ``last_used_at`` is worth a write (it is kept to the minute)."""
+    return last_used_at is None or now - last_used_at > LAST_USED_RESOLUTION
 
 
 def create_account(
@@ -91,19 +114,17 @@ def revoke_key(session: Session, account: Account, key_id: str) -> None:
 
 def authenticate(session: Session, plaintext: str) -> Account | None:
     """The account of a live key, comparing hashes in constant time."""
-    if not plaintext.startswith("sk_") or len(plaintext) < KEY_PREFIX_LEN + 8:
+    lookup = key_lookup(plaintext)
+    if lookup is None:
         return None
-    digest = _hash(plaintext)
-    candidates = session.scalars(
-        select(ApiKey).where(ApiKey.prefix == plaintext[:KEY_PREFIX_LEN])
-    ).all()
+    candidates = session.scalars(select(ApiKey).where(ApiKey.prefix == lookup.prefix)).all()
     match = None
     for key in candidates:
-        if hmac.compare_digest(key.key_hash, digest):
+        if lookup.matches(key.key_hash):
             match = key
     if match is None or match.revoked_at is not None:
         return None
     now = utcnow()
-    if match.last_used_at is None or now - match.last_used_at > LAST_USED_RESOLUTION:
+    if last_use_is_stale(match.last_used_at, now):
         match.last_used_at = now
     return session.get(Account, match.account_id)

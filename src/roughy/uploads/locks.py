@@ -39,6 +39,10 @@ class UploadLocks:
     def __init__(self) -> None:
         self._held: dict[str, Hold] = {}
 
+    def busy(self, upload_id: str) -> bool:
+        """Whether a request is writing the upload now."""
+        return upload_id in self._held
+
     async def settled(self, upload_id: str, *, grace: float, wait: float) -> None:
         """Let a PATCH that has stopped receiving finish saving, so a HEAD reports its bytes.
 

@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
-from roughy.accounts.models import Account
+from roughy.accounts.models import Account, ApiKey
+from roughy.accounts.service import KeyLookup, last_use_is_stale
 from roughy.assets import service as assets
 from roughy.assets.models import Asset
 from roughy.config import Settings
@@ -57,6 +58,50 @@ def _live(session: Session, account: Account, upload_id: str) -> Upload:
 
 def status(session: Session, account: Account, upload_id: str) -> UploadStatus:
     return _status(_live(session, account, upload_id))
+
+
+_BY_KEY = (
+    select(
+        ApiKey.key_hash,
+        ApiKey.revoked_at,
+        ApiKey.last_used_at,
+        Upload.length,
+        Upload.offset,
+        Upload.expires_at,
+        Upload.completed_at,
+    )
+    .select_from(ApiKey)
+    .outerjoin(
+        Upload,
+        and_(Upload.id == bindparam("upload_id"), Upload.account_id == ApiKey.account_id),
+    )
+    .where(ApiKey.prefix == bindparam("prefix"))
+)
+
+
+def plain_status(conn: Connection, key: KeyLookup, upload_id: str) -> UploadStatus | None:
+    """The everyday HEAD in one statement: the key's row joined to its account's upload.
+
+    None unless the answer is a plain "here it stands": an unknown or revoked key, a last use
+    worth recording, an upload that is missing or expired all go the full way (``status``
+    after authentication), which records the use or says what is wrong.
+    """
+    now = utcnow()
+    for row in conn.execute(_BY_KEY, {"prefix": key.prefix, "upload_id": upload_id}):
+        if not key.matches(row.key_hash):
+            continue
+        if row.revoked_at is not None or last_use_is_stale(row.last_used_at, now):
+            return None
+        if row.length is None or (row.completed_at is None and row.expires_at <= now):
+            return None
+        done = row.completed_at is not None
+        return UploadStatus(
+            id=upload_id,
+            length=row.length,
+            offset=row.length if done else row.offset,
+            expires_at=None if done else row.expires_at,
+        )
+    return None
 
 
 def begin_patch(
