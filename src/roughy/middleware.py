@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,7 +34,7 @@ class RequestContextMiddleware:
         incoming = next(
             (v.decode("latin-1") for k, v in scope["headers"] if k == b"x-request-id"), ""
         )
-        rid = incoming if _CLIENT_ID.match(incoming) else uuid.uuid4().hex
+        rid = incoming if _CLIENT_ID.match(incoming) else os.urandom(16).hex()
         token = request_id_var.set(rid)
         started = time.perf_counter()
         status = 0

@@ -7,10 +7,12 @@ on different nodes.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, select, update
+from sqlalchemy import and_, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from roughy.accounts.models import Account, ApiKey
@@ -60,7 +62,7 @@ def status(session: Session, account: Account, upload_id: str) -> UploadStatus:
     return _status(_live(session, account, upload_id))
 
 
-_BY_KEY = (
+STATUS_BY_KEY = (
     select(
         ApiKey.key_hash,
         ApiKey.revoked_at,
@@ -77,29 +79,33 @@ _BY_KEY = (
     )
     .where(ApiKey.prefix == bindparam("prefix"))
 )
+"""The everyday HEAD in one statement: the rows of keys with this prefix, each joined to its
+account's upload of this id. Rows are read by ``plain_status``."""
 
 
-def plain_status(conn: Connection, key: KeyLookup, upload_id: str) -> UploadStatus | None:
-    """The everyday HEAD in one statement: the key's row joined to its account's upload.
+def plain_status(
+    rows: Iterable[Sequence[Any]], key: KeyLookup, upload_id: str
+) -> UploadStatus | None:
+    """Where the upload stands, from the rows of ``STATUS_BY_KEY``.
 
     None unless the answer is a plain "here it stands": an unknown or revoked key, a last use
     worth recording, an upload that is missing or expired all go the full way (``status``
     after authentication), which records the use or says what is wrong.
     """
     now = utcnow()
-    for row in conn.execute(_BY_KEY, {"prefix": key.prefix, "upload_id": upload_id}):
-        if not key.matches(row.key_hash):
+    for key_hash, revoked_at, last_used_at, length, offset, expires_at, completed_at in rows:
+        if not key.matches(key_hash):
             continue
-        if row.revoked_at is not None or last_use_is_stale(row.last_used_at, now):
+        if revoked_at is not None or last_use_is_stale(last_used_at, now):
             return None
-        if row.length is None or (row.completed_at is None and row.expires_at <= now):
+        if length is None or (completed_at is None and expires_at <= now):
             return None
-        done = row.completed_at is not None
+        done = completed_at is not None
         return UploadStatus(
             id=upload_id,
-            length=row.length,
-            offset=row.length if done else row.offset,
-            expires_at=None if done else row.expires_at,
+            length=length,
+            offset=length if done else offset,
+            expires_at=None if done else expires_at,
         )
     return None
 
