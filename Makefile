@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-deps test-sqlite test-postgresql bench-upload bench-processing clean
+.PHONY: run test lint test-deps test-sqlite test-postgresql bench bench-upload bench-processing clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -34,6 +34,10 @@ test-sqlite: $(STAMP)
 ## Scale-out: PostgreSQL database, Redis job queue.
 test-postgresql: $(STAMP)
 	$(VENV)/bin/pytest --db postgresql --queue redis
+
+## Roughy against @tus/server and tuspyserver, alternating, 3 rounds (docs/benchmarks.md).
+bench: $(STAMP)
+	$(PY) bench/upload $(ARGS)
 
 ## Throughput, CPU and memory of uploads against dd baselines (see bench/README.md).
 bench-upload: $(STAMP)
