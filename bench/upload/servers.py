@@ -24,19 +24,13 @@ from urllib.parse import urlsplit
 
 import httpx
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from upload_bench import free_port
+
 HERE = Path(__file__).resolve().parent
 PEERS = HERE.parent / "peers"
 TUS = {"Tus-Resumable": "1.0.0"}
 KINDS = ("roughy-durable", "tus-node", "roughy-relaxed", "tuspy")  # ours and peers alternate
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass

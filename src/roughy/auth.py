@@ -15,8 +15,8 @@ from roughy.runtime import Runtime, get_runtime
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def bearer_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
+def bearer_token(header: str) -> str | None:
+    """The key of an ``Authorization: Bearer …`` header value; None for anything else."""
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
@@ -24,7 +24,7 @@ def bearer_token(request: Request) -> str | None:
 
 
 def authenticate_request(runtime: Runtime, request: Request) -> Account:
-    token = bearer_token(request)
+    token = bearer_token(request.headers.get("authorization", ""))
     if token is None:
         raise ApiError(
             "unauthenticated",

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from roughy.accounts.service import KeyLookup, key_lookup
+from roughy.auth import bearer_token
 from roughy.db import Database, parse_id
 from roughy.runtime import Runtime
 from roughy.uploads import service
@@ -79,8 +80,7 @@ def _plain_request(headers: list[tuple[bytes, bytes]]) -> KeyLookup | None:
     tus = False
     for name, value in headers:
         if name == b"authorization":
-            scheme, _, rest = value.decode("latin-1").partition(" ")
-            token = rest.strip() if scheme.lower() == "bearer" else None
+            token = bearer_token(value.decode("latin-1"))
         elif name == b"tus-resumable":
             tus = value == _TUS
         elif name == b"origin":
