@@ -1,15 +1,20 @@
 #!/usr/bin/env bash
-# What the test suite needs beyond Python packages: ffmpeg (to make real media) and
-# tus-js-client under Node (a real browser-grade TUS client).
+# What the test suite needs beyond Python packages: ffmpeg (to make real media), espeak-ng and
+# sox (to make real speech with exact labels), and tus-js-client under Node (a real
+# browser-grade TUS client).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! command -v ffmpeg >/dev/null; then
+missing=()
+for tool in ffmpeg espeak-ng sox; do
+  command -v "$tool" >/dev/null || missing+=("$tool")
+done
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "ffmpeg is missing: install it (e.g. apt-get install ffmpeg)" >&2
+    echo "missing: ${missing[*]} (e.g. apt-get install ${missing[*]})" >&2
     exit 1
   fi
 fi

@@ -1,0 +1,72 @@
+"""The values the speech engine passes around: words heard, and the plan of what to keep.
+
+Times are seconds on the source's timeline (floats). Nothing here knows HTTP or the database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+# One loudness frame: ``levels[i]`` is the RMS of samples in [i * FRAME, (i + 1) * FRAME).
+FRAME_SECONDS = 0.01
+SAMPLE_RATE = 16_000
+
+WordKind = Literal["word", "filler"]
+DecisionKind = Literal["word", "filler", "pause"]
+# Why a span was dropped; ``retake`` decisions name the script line they repeat.
+DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
+TakePolicy = Literal["last", "best"]
+
+
+@dataclass(frozen=True)
+class Word:
+    text: str
+    start: float
+    end: float
+    kind: WordKind = "word"
+    confidence: float = 1.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    language: str
+    duration: float
+    words: tuple[Word, ...]
+    model: str  # which recogniser made it, e.g. "whisper-base+pocketsphinx"
+
+
+@dataclass(frozen=True)
+class Span:
+    start: float
+    end: float
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One word, filler or pause of the recording, and whether the cut keeps it."""
+
+    kind: DecisionKind
+    start: float
+    end: float
+    keep: bool
+    text: str | None = None  # None for pauses
+    reason: DropReason | None = None  # set exactly when keep is False
+    line: int | None = None  # 1-based script line this belongs to (or, for a retake, repeats)
+
+
+@dataclass(frozen=True)
+class CutOptions:
+    policy: TakePolicy = "last"
+    max_pause: float = 0.4  # longer pauses inside kept speech are shortened to this
+    min_filler: float = 0.12  # fillers at least this long are punched out of kept takes
+    lead: float = 0.08  # kept before a take's first word
+    tail: float = 0.12  # kept after a take's last word
+    snap_window: float = 0.04  # cut points move to the quietest frame within ± this
+
+
+@dataclass(frozen=True)
+class CutPlan:
+    segments: tuple[Span, ...]  # sorted, disjoint, on the source timeline
+    decisions: tuple[Decision, ...]  # every word and pause, in time order
+    missing_lines: tuple[int, ...] = field(default=())  # 1-based script lines never said
