@@ -14,7 +14,10 @@ _TOKEN = re.compile(r"\d+(?:[.,]\d+)*%?|[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICO
 
 
 def tokens(text: str, language: str = "en") -> list[str]:
-    """The words of ``text``, normalised: ``"It's 20% off!"`` → ``["it's", "twenty", "percent", "off"]``."""
+    """The words of ``text``, normalised.
+
+    ``"It's 20% off!"`` → ``["it's", "twenty", "percent", "off"]``.
+    """
     out: list[str] = []
     for match in _TOKEN.finditer(text):
         token = match.group().replace("’", "'").lower()
