@@ -1,0 +1,187 @@
+"""Tighten Whisper's word edges and find the fillers it dropped, with pocketsphinx.
+
+Whisper's words are force-aligned, one chunk of at most ``MAX_CHUNK`` seconds at a time
+(pocketsphinx fails on long stretches), with the grammar ``[<f>] w1 [<f>] w2 … [<f>]`` where
+``<f>`` is a hesitation. The aligner moves each word to where it was said and reports the
+hesitations it heard between them. A chunk that cannot be aligned keeps Whisper's words.
+English only: the bundled acoustic model is US English.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+import numpy.typing as npt
+from pocketsphinx import Decoder
+
+from roughy.speech.g2p import G2PUnavailable, arpabet
+from roughy.speech.text import tokens
+from roughy.speech.types import SAMPLE_RATE, Word
+
+MAX_CHUNK = 25.0  # seconds of words per alignment; pocketsphinx gives up on much longer ones
+SPLIT_GAP = 1.5  # a pause this long always ends a chunk
+PAD = 1.0  # audio aligned before a chunk's first and after its last word, within the gap
+FILLER_WORDS = ("uh", "um", "ah", "er", "hmm")
+FILLER_CONFIDENCE = 0.5  # pocketsphinx gives no useful posterior in this mode
+MIN_FILLER = 0.06  # shorter aligner fillers are noise
+
+_TOUCHING = 0.03  # fillers closer than this are one hesitation
+_FRAME_RATE = 100  # pocketsphinx frames per second
+_PLAIN = re.compile(r"[a-z][a-z']*")
+_SEARCH = "roughy-align"
+_local = threading.local()
+
+
+@dataclass(frozen=True)
+class _Chunk:
+    words: Sequence[Word]
+    start: float  # audio aligned, seconds
+    end: float
+
+
+def align(samples: npt.NDArray[np.float32], words: Sequence[Word]) -> list[Word]:
+    """``words`` (time-ordered, one normalised token each) with aligned edges, plus fillers."""
+    duration = len(samples) / SAMPLE_RATE
+    out: list[Word] = []
+    for chunk in _chunks(words, duration):
+        aligned = _align_chunk(samples, chunk)
+        out.extend(chunk.words if aligned is None else aligned)
+    return out
+
+
+def _chunks(words: Sequence[Word], duration: float) -> list[_Chunk]:
+    groups: list[Sequence[Word]] = []
+    todo = [words] if words else []
+    while todo:
+        group = todo.pop()
+        gaps = [(group[i + 1].start - group[i].end, i + 1) for i in range(len(group) - 1)]
+        widest, at = max(gaps, default=(0.0, 0))
+        if gaps and (widest >= SPLIT_GAP or group[-1].end - group[0].start > MAX_CHUNK):
+            todo.extend([group[at:], group[:at]])
+        else:
+            groups.append(group)
+    chunks: list[_Chunk] = []
+    for i, group in enumerate(groups):
+        low = (groups[i - 1][-1].end + group[0].start) / 2 if i else 0.0
+        high = (group[-1].end + groups[i + 1][0].start) / 2 if i + 1 < len(groups) else duration
+        start = max(low, group[0].start - PAD, 0.0)
+        end = min(high, group[-1].end + PAD, duration)
+        chunks.append(_Chunk(group, start, max(end, start)))
+    return chunks
+
+
+def _align_chunk(samples: npt.NDArray[np.float32], chunk: _Chunk) -> list[Word] | None:
+    decoder = _decoder()
+    symbols: list[str] = []
+    for word in chunk.words:
+        symbol = _symbol(decoder, word.text)
+        if symbol is None:
+            return None
+        symbols.append(symbol)
+    body = " ".join(f"[<f>] {s}" for s in symbols)
+    grammar = (
+        "#JSGF V1.0;\ngrammar roughy;\n"
+        f"public <utt> = {body} [<f>];\n<f> = {' | '.join(FILLER_WORDS)};\n"
+    )
+    first = round(chunk.start * SAMPLE_RATE)
+    last = round(chunk.end * SAMPLE_RATE)
+    pcm = _pcm16(samples[first:last])
+    try:
+        decoder.add_jsgf_string(_SEARCH, grammar)
+        decoder.activate_search(_SEARCH)
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        segments = [
+            (re.sub(r"\(\d+\)$", "", s.word), s.start_frame, s.end_frame)
+            for s in decoder.seg() or ()
+        ]
+    except (RuntimeError, ValueError):
+        return None
+    return _assign(chunk, symbols, segments, first / SAMPLE_RATE)
+
+
+def _pcm16(samples: npt.NDArray[np.float32]) -> bytes:
+    """16-bit PCM with ±1 LSB of dither: runs of exact zeros (digital silence) derail the
+    aligner's feature normalisation and it then finds no path at all."""
+    dither = np.random.default_rng(0).integers(-1, 2, len(samples))
+    scaled = np.clip(samples, -1.0, 1.0) * 32766.0 + dither
+    return scaled.astype("<i2").tobytes()
+
+
+def _assign(
+    chunk: _Chunk,
+    symbols: list[str],
+    segments: list[tuple[str, int, int]],
+    offset: float,
+) -> list[Word] | None:
+    """Match the aligner's segments to the expected words; None unless they match exactly."""
+    out: list[Word] = []
+    next_word = 0
+    for name, first_frame, last_frame in segments:
+        start = offset + first_frame / _FRAME_RATE
+        end = offset + (last_frame + 1) / _FRAME_RATE
+        if next_word < len(symbols) and name == symbols[next_word]:
+            _add(out, replace(chunk.words[next_word], start=start, end=end), heard=True)
+            next_word += 1
+        elif name in FILLER_WORDS:
+            _add(out, Word(name, start, end, "filler", FILLER_CONFIDENCE), heard=False)
+        elif not (name.startswith(("<", "[", "+")) or name == "(NULL)"):
+            return None
+    if next_word != len(symbols):
+        return None
+    return [w for w in out if w.kind == "word" or w.end - w.start >= MIN_FILLER]
+
+
+def _add(out: list[Word], word: Word, *, heard: bool) -> None:
+    """Append, merging touching fillers: the aligner often splits one "um" into "ah" + "um".
+
+    ``heard`` marks a filler Whisper transcribed; its text and confidence win a merge.
+    """
+    previous = out[-1] if out else None
+    if (
+        previous is None
+        or previous.kind != "filler"
+        or word.kind != "filler"
+        or word.start - previous.end > _TOUCHING
+    ):
+        out.append(word)
+        return
+    keep = word if heard else previous
+    out[-1] = replace(keep, start=previous.start, end=word.end)
+
+
+def _symbol(decoder: Decoder, text: str) -> str | None:
+    """The dictionary entry standing for ``text``, adding one from espeak-ng when missing."""
+    normal = tokens(text, "en")
+    if len(normal) != 1:
+        return None
+    token = normal[0]
+    symbol = token if _PLAIN.fullmatch(token) else "x" + hashlib.sha1(token.encode()).hexdigest()
+    if decoder.lookup_word(symbol) is not None:
+        return symbol
+    try:
+        phones = arpabet(token)
+    except G2PUnavailable:
+        return None
+    if not phones:
+        return None
+    decoder.add_word(symbol, " ".join(phones), True)
+    return symbol
+
+
+def _decoder() -> Decoder:
+    """One decoder per thread: pocketsphinx decoders are not safe to share."""
+    decoder: Decoder | None = getattr(_local, "decoder", None)
+    if decoder is None:
+        # bestpath=False: the lattice pass can return a path that leaves the grammar.
+        decoder = Decoder(
+            lm=None, beam=1e-100, pbeam=1e-100, wbeam=1e-80, bestpath=False, loglevel="FATAL"
+        )
+        _local.decoder = decoder
+    return decoder
