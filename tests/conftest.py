@@ -32,6 +32,8 @@ POSTGRES_URL = os.environ.get(
     "ROUGHY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
 )
 ROOT = Path(__file__).resolve().parent.parent
+# Every server of every run prepares the speech models once, here (checked by their hashes).
+SPEECH_MODELS_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "roughy-test-speech-models"
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -137,6 +139,7 @@ def start_server(
         "ROUGHY_DATABASE_URL": database_url,
         "ROUGHY_PORT": str(port),
         "ROUGHY_LOG_JSON": "true",
+        "ROUGHY_SPEECH_MODELS_DIR": str(SPEECH_MODELS_DIR),
         **queue,
         **env,
     }

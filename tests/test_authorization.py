@@ -29,6 +29,7 @@ class World:
     pending_id: str
     upload_url: str
     key_id: str
+    cut_id: str
     data: bytes
 
 
@@ -81,6 +82,22 @@ ROWS: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         ),
     ),
     ("DELETE", "/v1/uploads/{upload_id}"): ("owned", lambda w: (w.upload_url, {"headers": TUS})),
+    ("GET", "/v1/assets/{asset_id}/transcript"): (
+        "owned",
+        lambda w: (f"/v1/assets/{w.ready_id}/transcript", {}),
+    ),
+    ("POST", "/v1/cuts"): ("owned", lambda w: ("/v1/cuts", {"json": {"asset_id": w.ready_id}})),
+    ("GET", "/v1/cuts"): ("list", lambda w: ("/v1/cuts", {})),
+    ("GET", "/v1/cuts/{cut_id}"): ("owned", lambda w: (f"/v1/cuts/{w.cut_id}", {})),
+    ("GET", "/v1/cuts/{cut_id}/decisions"): (
+        "owned",
+        lambda w: (f"/v1/cuts/{w.cut_id}/decisions", {}),
+    ),
+    ("GET", "/v1/cuts/{cut_id}/export"): ("owned", lambda w: (f"/v1/cuts/{w.cut_id}/export", {})),
+    ("GET", "/v1/cuts/{cut_id}/subtitle/export"): (
+        "owned",
+        lambda w: (f"/v1/cuts/{w.cut_id}/subtitle/export", {}),
+    ),
     ("GET", "/v1/credits/balance"): ("own", lambda w: ("/v1/credits/balance", {})),
     ("GET", "/v1/credits/history"): ("list", lambda w: ("/v1/credits/history", {})),
 }
@@ -102,7 +119,8 @@ def world(client: httpx.Client, project: dict[str, Any], media: dict[str, Path])
     pending, upload_url = create_asset(client, project["id"], len(data))
     assert patch(client, upload_url, 0, data[:1000]).status_code == 204
     key_id = client.post("/v1/api-keys", json={"name": "owned"}).json()["id"]
-    return World(project["id"], ready["id"], pending["id"], upload_url, key_id, data)
+    cut_id = client.post("/v1/cuts", json={"asset_id": ready["id"]}).json()["id"]
+    return World(project["id"], ready["id"], pending["id"], upload_url, key_id, cut_id, data)
 
 
 def _untouched(client: httpx.Client, w: World, project_name: str) -> None:
@@ -144,7 +162,7 @@ def test_every_keyed_operation_refuses_a_missing_or_revoked_key(
 def test_another_account_finds_nothing_of_this_one(
     client: httpx.Client, other_client: httpx.Client, world: World, project: dict[str, Any]
 ) -> None:
-    mine = {world.project_id, world.ready_id, world.pending_id, world.key_id}
+    mine = {world.project_id, world.ready_id, world.pending_id, world.key_id, world.cut_id}
     for method, template in KEYED:
         kind, build = ROWS[method, template]
         url, kwargs = build(world)

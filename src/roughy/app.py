@@ -19,11 +19,13 @@ from roughy.accounts.endpoints import router as accounts_router
 from roughy.assets.endpoints import router as assets_router
 from roughy.config import Settings
 from roughy.credits.endpoints import router as credits_router
+from roughy.cuts.endpoints import router as cuts_router
 from roughy.errors import error_response, install_error_handlers
 from roughy.jobs.embedded import EmbeddedWorker
 from roughy.middleware import RequestContextMiddleware
 from roughy.projects.endpoints import router as projects_router
 from roughy.runtime import Runtime, build_runtime
+from roughy.transcripts.endpoints import router as transcripts_router
 from roughy.uploads.endpoints import router as uploads_router
 from roughy.uploads.head import FastUploadHead
 from roughy.uploads.protocol import ALLOWED_HEADERS, EXPOSED_HEADERS, TusResumableHeader
@@ -80,7 +82,15 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         max_age=86400,
     )
     v1 = APIRouter(prefix="/v1")
-    for router in (accounts_router, projects_router, assets_router, uploads_router, credits_router):
+    for router in (
+        accounts_router,
+        projects_router,
+        assets_router,
+        transcripts_router,
+        uploads_router,
+        credits_router,
+        cuts_router,
+    ):
         v1.include_router(router)
     app.include_router(v1)
     app.add_api_route("/healthz", _healthz, methods=["GET"], tags=["health"])

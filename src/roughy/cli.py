@@ -171,17 +171,28 @@ def credits_grant(
 
     A negative adjustment goes after ``--``: ``roughy credits grant --type adjustment EMAIL -- -5``.
     """
-    db = _database(Settings())
+    from roughy.jobs.catalog import register_jobs
+    from roughy.jobs.queue import JobQueue
+    from roughy.transcripts import tasks as transcripts
+
+    settings = Settings()
+    db = _database(settings)
+    jobs = JobQueue(settings)
+    register_jobs(jobs)
     try:
         with db.session() as session:
             account = accounts.find_account(session, email)
             activated = credits.grant(session, account, amount, type_)
             balance = ledger.balance(session, account.id)
+            if settings.transcribe_on_ready:
+                for asset in activated:
+                    transcripts.request(jobs, session, asset)
     except ApiError as exc:
         console.print(f"[red]{exc.message}[/]")
         raise typer.Exit(1) from None
     finally:
         db.dispose()
+        jobs.close()
     for asset in activated:
         console.print(f"asset {asset.id} is ready")
     print(balance)

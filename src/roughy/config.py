@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -71,6 +72,31 @@ class Settings(BaseSettings):
         "once its claim lapses.",
     )
 
+    speech_model: str = Field(
+        default="base",
+        description='Whisper model: "base" (multilingual), "tiny.en" (fast, English only), or the '
+        "path of a CTranslate2 Whisper model directory (a larger model, a GPU machine).",
+    )
+    speech_models_dir: Path | None = Field(
+        default=None,
+        description="Where the speech models are prepared once; default: models/ in the data dir. "
+        "Processes on one machine may share it.",
+    )
+    speech_threads: int = Field(default=2, ge=1, description="CPU threads one transcription uses.")
+    transcribe_on_ready: bool = Field(
+        default=True,
+        description="Transcribe each asset once it is ready, so its first cut is quick.",
+    )
+    cut_policy: Literal["last", "best"] = Field(
+        default="last", description="Which complete take of a script line a cut keeps."
+    )
+    cut_max_pause_seconds: float = Field(
+        default=0.4, gt=0, description="Longer pauses inside kept speech are shortened to this."
+    )
+    cut_min_filler_seconds: float = Field(
+        default=0.12, ge=0, description="Fillers (um, uh) at least this long are cut out."
+    )
+
     cors_origins: list[str] = ["*"]
     log_level: str = "INFO"
     log_json: bool = True
@@ -98,6 +124,10 @@ class Settings(BaseSettings):
     @property
     def queue_path(self) -> Path:
         return self.data_dir / "queue.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.speech_models_dir or self.data_dir / "models"
 
     @property
     def blob_dir(self) -> Path:

@@ -3,9 +3,22 @@
 from roughy.accounts.models import Account, ApiKey
 from roughy.assets.models import Asset
 from roughy.credits.models import LedgerEntry
+from roughy.cuts.models import Cut
 from roughy.events.models import Event
 from roughy.jobs.models import JobClaim
 from roughy.projects.models import Project
+from roughy.transcripts.models import Transcript
 from roughy.uploads.models import Upload
 
-__all__ = ["Account", "ApiKey", "Asset", "Event", "JobClaim", "LedgerEntry", "Project", "Upload"]
+__all__ = [
+    "Account",
+    "ApiKey",
+    "Asset",
+    "Cut",
+    "Event",
+    "JobClaim",
+    "LedgerEntry",
+    "Project",
+    "Transcript",
+    "Upload",
+]

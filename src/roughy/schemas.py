@@ -15,7 +15,7 @@ from roughy.errors import not_found
 T = TypeVar("T")
 
 
-def _storable(value: str) -> str:
+def storable(value: str) -> str:
     """Text every database keeps as it is: no NUL, no lone surrogate (neither survives UTF-8)."""
     if "\x00" in value:
         raise ValueError("must not contain NUL characters")
@@ -27,7 +27,7 @@ def _storable(value: str) -> str:
 
 
 # A name people give to something: 1–256 characters of storable text.
-Name = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(_storable)]
+Name = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(storable)]
 
 
 def format_timestamp(value: datetime) -> str:
@@ -38,6 +38,11 @@ def format_timestamp(value: datetime) -> str:
 def format_duration(milliseconds: int) -> str:
     """Seconds as a decimal string with exactly three decimals: ``"324.412"``."""
     return f"{milliseconds // 1000}.{milliseconds % 1000:03d}"
+
+
+def format_seconds(value: float) -> str:
+    """A time on a timeline, in seconds, as the API writes it: ``"1.230"``."""
+    return format_duration(round(value * 1000))
 
 
 Timestamp = Annotated[

@@ -12,6 +12,7 @@ from roughy.credits import service as credits
 from roughy.jobs import claims
 from roughy.media.probe import Probe, UnreadableMedia, probe, retyped
 from roughy.storage.base import LocalPaths
+from roughy.transcripts import tasks as transcripts
 
 if TYPE_CHECKING:
     from roughy.runtime import Runtime
@@ -95,6 +96,8 @@ def _conclude(rt: Runtime, asset_id: str, measured: Probe | None, failure: Failu
                 asset, "video" if measured.has_video else "audio", measured.duration_ms
             )
             credits.settle(session, asset, enforced=rt.settings.credits_enforced)
+            if asset.state == "ready" and rt.settings.transcribe_on_ready:
+                transcripts.request(rt.jobs, session, asset)
 
 
 def purge_asset_bytes(rt: Runtime, asset_id: str) -> None:

@@ -26,6 +26,7 @@ class Probe:
     duration_ms: int
     has_audio: bool
     has_video: bool
+    frame_rate: float | None = None  # of the first video stream, frames per second
 
 
 def probe(path: Path) -> Probe:
@@ -73,9 +74,15 @@ def probe_here(path: Path) -> Probe:
                 duration_ms=duration_ms,
                 has_audio=bool(audio),
                 has_video=bool(video),
+                frame_rate=_frame_rate(video[0]) if video else None,
             )
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise UnreadableMedia(str(exc)) from exc
+
+
+def _frame_rate(stream: Any) -> float | None:
+    rate = stream.average_rate or stream.base_rate or stream.guessed_rate
+    return float(rate) if rate else None
 
 
 def _reaches_its_end(container: Any, stream: Any, duration_ms: int) -> bool:

@@ -1,0 +1,73 @@
+"""Deciding a cut from its asset's transcript: the speech engine's plan, stored."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from roughy.cuts import service
+from roughy.cuts.models import Cut
+from roughy.speech.types import CutOptions
+from roughy.transcripts import service as transcripts
+from roughy.transcripts.models import Transcript
+
+if TYPE_CHECKING:
+    from roughy.config import Settings
+    from roughy.runtime import Runtime
+
+log = logging.getLogger("roughy.cuts")
+
+
+def options(settings: Settings) -> CutOptions:
+    return CutOptions(
+        policy=settings.cut_policy,
+        max_pause=settings.cut_max_pause_seconds,
+        min_filler=settings.cut_min_filler_seconds,
+    )
+
+
+def settle(rt: Runtime, cut_id: str) -> None:
+    """Decide the cut if its transcript is made; mark it processing while that is under way."""
+    with rt.db.session() as session:
+        cut = session.get(Cut, cut_id)
+        if cut is None or cut.state not in service.OPEN:
+            return
+        transcript = session.get(Transcript, cut.asset_id)
+        if transcript is None or transcript.state in transcripts.OPEN:
+            service.begin(session, cut_id)
+            return  # the transcription job settles it when it is done
+        if transcript.state == "failed":
+            service.fail(
+                session,
+                cut,
+                transcript.error_code or "transcription_failed",
+                transcript.error_message or "The recording could not be transcribed.",
+            )
+            return
+        words = transcripts.words_of(transcript)
+        levels = transcripts.levels_of(transcript)
+        duration = (transcript.duration_ms or 0) / 1000
+    from roughy.speech.takes import decide  # numpy stays out of the API processes
+
+    started = time.monotonic()
+    plan = decide(words, cut.script, duration=duration, levels=levels, options=options(rt.settings))
+    with rt.db.session() as session:
+        service.complete(session, cut, plan)
+    log.info(
+        "cut decided",
+        extra={
+            "cut_id": cut_id,
+            "segments": len(plan.segments),
+            "missing_lines": len(plan.missing_lines),
+            "seconds": round(time.monotonic() - started, 4),
+        },
+    )
+
+
+def settle_waiting(rt: Runtime, asset_id: str) -> None:
+    """Every cut of the asset that waited for its transcript."""
+    with rt.db.session() as session:
+        waiting = service.waiting_on(session, asset_id)
+    for cut_id in waiting:
+        settle(rt, cut_id)

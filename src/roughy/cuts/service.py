@@ -1,0 +1,200 @@
+"""Cuts: ordering one, listing them, and every change of a cut's state.
+
+A cut is idempotent on (asset, script): the same script on the same asset is the same cut.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from roughy.accounts.models import Account
+from roughy.assets import service as assets
+from roughy.assets.models import Asset
+from roughy.cuts.models import Cut
+from roughy.db import utcnow
+from roughy.errors import ApiError, not_found
+from roughy.events import service as events
+from roughy.schemas import format_seconds
+from roughy.speech.types import CutPlan, Decision
+
+OPEN = ("pending", "processing")
+# How long a client should wait before asking again while the asset is being prepared.
+RETRY_AFTER_SECONDS = 10
+
+
+def script_key(script: str | None) -> str:
+    return "" if script is None else hashlib.sha256(script.encode()).hexdigest()
+
+
+def cuttable(session: Session, account: Account, asset_id: str) -> Asset:
+    """The asset, if a cut can be made of it now; else the contract's 409."""
+    asset = assets.get(session, account, asset_id)
+    if asset.state in ("pending_upload", "processing"):
+        raise ApiError(
+            "asset_processing",
+            "The asset is still being prepared; try again in a few seconds.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if asset.state == "pending_payment":
+        raise ApiError(
+            "asset_payment_required", "The asset waits for payment; top up your credits."
+        )
+    if asset.state == "failed":
+        raise ApiError("asset_failed", "The asset could not be prepared, so it cannot be cut.")
+    return asset
+
+
+def create(session: Session, asset: Asset, script: str | None) -> tuple[Cut, bool]:
+    """The cut of ``asset`` for ``script``: a new one (True), or the one made before (False)."""
+    key = script_key(script)
+    existing = _find(session, asset.id, key)
+    if existing is not None:
+        return existing, False
+    cut = Cut(
+        account_id=asset.account_id,
+        project_id=asset.project_id,
+        asset_id=asset.id,
+        script=script,
+        script_key=key,
+        created_at=utcnow(),
+    )
+    try:
+        with session.begin_nested():
+            session.add(cut)
+    except IntegrityError:  # the same cut ordered at the same moment by another request
+        existing = _find(session, asset.id, key)
+        if existing is None:
+            raise
+        return existing, False
+    return cut, True
+
+
+def _find(session: Session, asset_id: str, key: str) -> Cut | None:
+    return session.scalar(select(Cut).where(Cut.asset_id == asset_id, Cut.script_key == key))
+
+
+def get(session: Session, account: Account, cut_id: str) -> Cut:
+    cut = session.get(Cut, cut_id)
+    if cut is None or cut.account_id != account.id:
+        raise not_found("Cut")
+    return cut
+
+
+def list_(
+    session: Session,
+    account: Account,
+    *,
+    asset_id: str | None,
+    project_id: str | None,
+    state: str | None,
+    limit: int,
+    offset: int,
+) -> tuple[list[Cut], int]:
+    where = [Cut.account_id == account.id]
+    if asset_id is not None:
+        where.append(Cut.asset_id == asset_id)
+    if project_id is not None:
+        where.append(Cut.project_id == project_id)
+    if state is not None:
+        where.append(Cut.state == state)
+    total = session.scalar(select(func.count()).select_from(Cut).where(*where)) or 0
+    rows = session.scalars(
+        select(Cut)
+        .where(*where)
+        .order_by(Cut.created_at.desc(), Cut.id.desc())
+        .limit(limit)
+        .offset(offset)
+    ).all()
+    return list(rows), total
+
+
+def waiting_on(session: Session, asset_id: str) -> list[str]:
+    """Cuts of the asset not decided yet."""
+    return list(
+        session.scalars(select(Cut.id).where(Cut.asset_id == asset_id, Cut.state.in_(OPEN)))
+    )
+
+
+def begin(session: Session, cut_id: str) -> None:
+    """pending → processing: its transcript is being made, or its decision."""
+    session.execute(
+        update(Cut)
+        .where(Cut.id == cut_id, Cut.state == "pending")
+        .values(state="processing", started_at=utcnow())
+    )
+
+
+def complete(session: Session, cut: Cut, plan: CutPlan) -> bool:
+    """→ completed with its plan; False when another worker concluded it first."""
+    segments = [[round(s.start, 3), round(s.end, 3)] for s in plan.segments]
+    kept_ms = sum(round(end * 1000) - round(start * 1000) for start, end in segments)
+    won = _conclude(
+        session,
+        cut.id,
+        state="completed",
+        segments=segments,
+        kept_ms=kept_ms,
+        decisions=[_decision_row(d) for d in plan.decisions],
+        missing_lines=list(plan.missing_lines),
+    )
+    if won:
+        events.record(session, cut.account_id, "cut.completed", cut.id, asset_id=cut.asset_id)
+    return won
+
+
+def fail(session: Session, cut: Cut, code: str, message: str) -> bool:
+    won = _conclude(session, cut.id, state="failed", error_code=code, error_message=message)
+    if won:
+        events.record(
+            session,
+            cut.account_id,
+            "cut.failed",
+            cut.id,
+            asset_id=cut.asset_id,
+            error_code=code,
+            error_message=message,
+        )
+    return won
+
+
+def _conclude(session: Session, cut_id: str, **values: object) -> bool:
+    now = utcnow()
+    done = session.execute(
+        update(Cut)
+        .where(Cut.id == cut_id, Cut.state.in_(OPEN))
+        .values(completed_at=now, started_at=func.coalesce(Cut.started_at, now), **values)
+        .returning(Cut.id)
+    )
+    return done.scalar_one_or_none() is not None
+
+
+def _decision_row(d: Decision) -> dict[str, object]:
+    return {
+        "kind": d.kind,
+        "text": d.text,
+        "start": round(d.start, 3),
+        "end": round(d.end, 3),
+        "keep": d.keep,
+        "reason": d.reason,
+        "line": d.line,
+    }
+
+
+def completed(session: Session, account: Account, cut_id: str) -> Cut:
+    """The cut, if its plan is there to read or export."""
+    cut = get(session, account, cut_id)
+    if cut.state != "completed":
+        raise ApiError("conflict", f"The cut is {cut.state}; its plan is there once completed.")
+    return cut
+
+
+def decision_rows(cut: Cut) -> list[dict[str, object]]:
+    """The stored decisions with their times as the API writes them."""
+    return [
+        {**d, "start": format_seconds(d["start"]), "end": format_seconds(d["end"])}
+        for d in cut.decisions or ()
+    ]
