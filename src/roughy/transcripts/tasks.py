@@ -54,6 +54,7 @@ def transcribe_asset(rt: Runtime, asset_id: str) -> None:
 
 def _transcribe(rt: Runtime, asset_id: str, language: str | None) -> None:
     # The recogniser loads only where jobs run: API processes never carry it.
+    from roughy.speech.audio import AudioUnreadable
     from roughy.speech.models import ModelUnavailable
     from roughy.speech.transcribe import transcribe_file
 
@@ -83,7 +84,7 @@ def _transcribe(rt: Runtime, asset_id: str, language: str | None) -> None:
                 "The speech model is not installed on this server; an operator has to fix it.",
             )
         return
-    except UnreadableMedia:
+    except (UnreadableMedia, AudioUnreadable):
         with rt.db.session() as session:
             service.fail(session, asset_id, "unreadable_media", "The audio could not be decoded.")
         return
