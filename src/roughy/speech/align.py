@@ -19,9 +19,10 @@ import numpy as np
 import numpy.typing as npt
 from pocketsphinx import Decoder
 
+from roughy.speech.audio import frame_levels
 from roughy.speech.g2p import G2PUnavailable, arpabet
 from roughy.speech.text import tokens
-from roughy.speech.types import SAMPLE_RATE, Word
+from roughy.speech.types import FRAME_SECONDS, SAMPLE_RATE, Word
 
 MAX_CHUNK = 25.0  # seconds of words per alignment; pocketsphinx gives up on much longer ones
 SPLIT_GAP = 1.5  # a pause this long always ends a chunk
@@ -30,6 +31,9 @@ FILLER_WORDS = ("uh", "um", "ah", "er", "hmm")
 FILLER_CONFIDENCE = 0.5  # pocketsphinx gives no useful posterior in this mode
 MIN_FILLER = 0.06  # shorter aligner fillers are noise
 
+_SOFT = 0.02  # sound above this fraction of a word's peak still belongs to it
+_DIP = 0.08  # quiet this long inside a word (a stop's closure) does not end it
+_REACH = 0.25  # an edge moves at most this far
 _TOUCHING = 0.03  # fillers closer than this are one hesitation
 _FRAME_RATE = 100  # pocketsphinx frames per second
 _PLAIN = re.compile(r"[a-z][a-z']*")
@@ -51,7 +55,51 @@ def align(samples: npt.NDArray[np.float32], words: Sequence[Word]) -> list[Word]
     for chunk in _chunks(words, duration):
         aligned = _align_chunk(samples, chunk)
         out.extend(chunk.words if aligned is None else aligned)
+    return _widen(out, frame_levels(samples))
+
+
+def _widen(words: list[Word], levels: npt.NDArray[np.float32]) -> list[Word]:
+    """Stretch edges that face a pause over the quiet sound the aligner gives to silence.
+
+    The aligner ends a word before a pause too early when the word ends softly (the release
+    of a final "p", a trailing "s"); cutting there clips it. An edge moves outwards over
+    frames louder than ``_SOFT`` of the word's own peak, across dips of at most ``_DIP``
+    (a stop's closure), by at most ``_REACH``, and never into the neighbouring word.
+    """
+    out = list(words)
+    frames = len(levels)
+    for i, word in enumerate(out):
+        first = min(int(word.start / FRAME_SECONDS), frames)
+        last = min(max(int(np.ceil(word.end / FRAME_SECONDS)), first + 1), frames)
+        if first >= last:
+            continue
+        floor = float(levels[first:last].max()) * _SOFT
+        before = out[i - 1].end if i else 0.0
+        after = words[i + 1].start if i + 1 < len(words) else frames * FRAME_SECONDS
+        start = _reach(levels, first - 1, -1, floor, max(before, word.start - _REACH))
+        end = _reach(levels, last, 1, floor, min(after, word.end + _REACH))
+        out[i] = replace(word, start=min(word.start, start), end=max(word.end, end))
     return out
+
+
+def _reach(
+    levels: npt.NDArray[np.float32], frame: int, step: int, floor: float, limit: float
+) -> float:
+    """The far edge of sound above ``floor`` from ``frame`` outwards, not past ``limit``."""
+    edge = (frame - step + (1 if step < 0 else 0)) * FRAME_SECONDS
+    quiet = 0
+    while 0 <= frame < len(levels) and quiet * FRAME_SECONDS <= _DIP:
+        if (step > 0 and (frame + 1) * FRAME_SECONDS > limit) or (
+            step < 0 and frame * FRAME_SECONDS < limit
+        ):
+            break
+        if levels[frame] > floor:
+            edge = (frame + 1) * FRAME_SECONDS if step > 0 else frame * FRAME_SECONDS
+            quiet = 0
+        else:
+            quiet += 1
+        frame += step
+    return edge
 
 
 def _chunks(words: Sequence[Word], duration: float) -> list[_Chunk]:

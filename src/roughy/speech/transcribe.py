@@ -62,7 +62,9 @@ def transcribe(
     words: list[Word] = []
     for segment in segments:
         for heard in segment.words or ():
-            words.extend(_split(heard.word, heard.start, heard.end, heard.probability, detected))
+            words.extend(
+                _split(heard.word, heard.start, heard.end, float(heard.probability), detected)
+            )
     name = model_label(model_dir)
     if detected in ALIGNED_LANGUAGES and words:
         words = align(samples, words)
