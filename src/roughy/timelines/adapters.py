@@ -17,6 +17,8 @@ FCPXML (``otio-fcpx-xml-adapter``):
   - a single timeline's project is written beside a browser clip per clip (its lookup of an
     existing one tests an XML element's truth, false when it has no children), which the DTD
     does not allow and FCP would import as thousands of clips; we drop those.
+  - it places a connected (audio) clip by truncating a float (``int(seconds * fps)``), a frame
+    early when the float falls short; ours always start with their parent, at its start.
   - it runs ``ffprobe`` on a clip's target when the file exists here, per clip when that yields
     no video size; and it looks assets up by XPath built from names and URLs, which a quote
     breaks. It gets a placeholder URL, replaced by the real one (escaped) afterwards.
@@ -101,6 +103,9 @@ def write_fcpxml(ranges: Sequence[FrameRange], source: SourceMedia) -> str:
             element.set("frameDuration", rational(1 / source.rate))
         if element.get("src") == _PLACEHOLDER_URL:
             element.set("src", source.url)
+    for parent in root.iterfind("project/sequence/spine/*"):
+        for connected in parent.iterfind("*[@lane]"):
+            connected.set("offset", parent.get("start", "0s"))
     ElementTree.indent(root, "    ")
     body = ElementTree.tostring(root, encoding="unicode")
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n{body}\n'
