@@ -1,0 +1,225 @@
+"""Script lines, and every attempt at each line found in the spoken tokens.
+
+An attempt is a run of spoken tokens that follows one script line: a *complete* take when it
+reaches the line's end, a *false start* when it begins the line and stops short. Attempts are
+seeded by the bigrams the speech shares with a line (an inverted index over the script, so the
+cost follows the number of shared bigrams, not words × lines), chained along the line across a
+few wrong, extra or missing tokens, then extended token by token at both ends.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from itertools import pairwise
+
+from roughy.speech.text import tokens
+
+# Tokens a chain may step over between two matches (wrong, extra or missing words).
+MAX_SKIP = 3
+# A take is complete when it covers this share of the line and reaches its last two tokens.
+COMPLETE_COVERAGE = 0.6
+# One error (wrong, extra, missing word) is tolerated per this many line tokens: recogniser
+# slips in long lines. Below it, any error makes the take a wrong-word take.
+TOKENS_PER_TOLERATED_ERROR = 12
+# An attempt is not extended across a silence this long.
+SENTENCE_PAUSE = 0.7
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
+
+Pair = tuple[int, int]  # (spoken token index, line token index) of a matching token
+
+
+def script_lines(script: str) -> list[str]:
+    """The script's lines as the engine numbers them (line 1 is ``script_lines(s)[0]``).
+
+    Non-empty lines; lines without a single word (``"---"``) are not lines. A script written as
+    one paragraph (no line breaks) is split into sentences instead.
+    """
+    lines = [line.strip() for line in script.splitlines() if tokens(line)]
+    if len(lines) == 1:
+        lines = [part.strip() for part in _SENTENCE_END.split(lines[0]) if tokens(part)]
+    return lines
+
+
+@dataclass(frozen=True)
+class Attempt:
+    line: int  # 0-based script line
+    first: int  # first spoken token (inclusive)
+    last: int  # last spoken token (inclusive)
+    size: int  # tokens in the line
+    matched: int  # line tokens said as written
+    errors: int  # wrong, extra, skipped and unsaid tokens
+    complete: bool
+
+    @property
+    def clean(self) -> bool:
+        return self.errors <= self.size // TOKENS_PER_TOLERATED_ERROR
+
+    @property
+    def score(self) -> int:
+        return self.matched - self.errors
+
+
+def find_attempts(
+    lines: Sequence[Sequence[str]], spoken: Sequence[str], pause_after: Sequence[float]
+) -> list[Attempt]:
+    """Complete takes and false starts of every line, in no particular order.
+
+    ``pause_after[p]`` is the silence between spoken token ``p`` and the next one.
+    """
+    found = _shared_pairs(lines, spoken)
+    heads = {p for i, pairs in found.items() for p, j in pairs if j == 0}
+    tails = {p for i, pairs in found.items() for p, j in pairs if j == len(lines[i]) - 1}
+    attempts: list[Attempt] = []
+    for i, pairs in found.items():
+        extender = _Extender(lines[i], spoken, pause_after, heads, tails)
+        chains = _without_overlaps(_chains(pairs))
+        for k, chain in enumerate(chains):
+            low = chains[k - 1][-1][0] if k else -1
+            high = chains[k + 1][0][0] if k + 1 < len(chains) else len(spoken)
+            attempt = extender.attempt(i, chain, low, high)
+            if attempt.complete or (chain[0][1] == 0 and attempt.matched >= 2):
+                attempts.append(attempt)
+    return attempts
+
+
+def _shared_pairs(lines: Sequence[Sequence[str]], spoken: Sequence[str]) -> dict[int, list[Pair]]:
+    bigrams: dict[tuple[str, str], list[Pair]] = defaultdict(list)
+    unigrams: dict[str, list[int]] = defaultdict(list)
+    for i, line in enumerate(lines):
+        if len(line) == 1:
+            unigrams[line[0]].append(i)
+        for j in range(len(line) - 1):
+            bigrams[line[j], line[j + 1]].append((i, j))
+    found: dict[int, set[Pair]] = defaultdict(set)
+    for p, token in enumerate(spoken):
+        for i in unigrams.get(token, ()):
+            found[i].add((p, 0))
+        if p + 1 < len(spoken):
+            for i, j in bigrams.get((token, spoken[p + 1]), ()):
+                found[i].update(((p, j), (p + 1, j + 1)))
+    return {i: sorted(pairs) for i, pairs in found.items()}
+
+
+def _chains(pairs: Sequence[Pair]) -> list[list[Pair]]:
+    """Split a line's matches (sorted by spoken index) into runs that move forward on both sides."""
+    done: list[list[Pair]] = []
+    live: list[list[Pair]] = []
+    reach = MAX_SKIP + 1
+    for p, j in pairs:
+        done.extend(chain for chain in live if p - chain[-1][0] > reach)
+        live = [chain for chain in live if p - chain[-1][0] <= reach]
+        best: list[Pair] | None = None
+        best_cost = 0
+        for chain in live:
+            dp, dj = p - chain[-1][0], j - chain[-1][1]
+            if 0 < dp <= reach and 0 < dj <= reach:
+                cost = max(dp, dj)
+                if best is None or cost < best_cost:
+                    best, best_cost = chain, cost
+        if best is None:
+            live.append([(p, j)])
+        else:
+            best.append((p, j))
+    return sorted(done + live)
+
+
+def _without_overlaps(chains: list[list[Pair]]) -> list[list[Pair]]:
+    """Of chains sharing spoken tokens, the longest (a repeated phrase inside one take)."""
+    kept: list[list[Pair]] = []
+    for chain in sorted(chains, key=len, reverse=True):
+        first, last = chain[0][0], chain[-1][0]
+        if all(last < other[0][0] or first > other[-1][0] for other in kept):
+            kept.append(chain)
+    return sorted(kept)
+
+
+class _Extender:
+    """Grows a chain over the odd unmatched token and measures it against its line."""
+
+    def __init__(
+        self,
+        line: Sequence[str],
+        spoken: Sequence[str],
+        pause_after: Sequence[float],
+        heads: set[int],
+        tails: set[int],
+    ) -> None:
+        self.line = line
+        self.spoken = spoken
+        self.pause_after = pause_after
+        self.heads = heads  # spoken tokens that start some line: not absorbed as a tail
+        self.tails = tails  # spoken tokens that end some line: not absorbed as a head
+
+    def attempt(self, index: int, chain: list[Pair], low: int, high: int) -> Attempt:
+        """``low``/``high``: spoken indices (exclusive) where neighbouring attempts lie."""
+        chain = self._filled(self._forward(self._backward(chain, low), high))
+        size = len(self.line)
+        errors = sum(max(q - p, k - j) - 1 for (p, j), (q, k) in pairwise(chain))
+        (first, first_j), (last, last_j) = chain[0], chain[-1]
+        errors += first_j + size - 1 - last_j
+        complete = last_j >= size - 2 and len(chain) >= COMPLETE_COVERAGE * size
+        # A wrong first or last word is still part of the take: absorb the spoken token there.
+        if (
+            first_j == 1
+            and self._joins(first - 1, first, low, high)
+            and first - 1 not in self.tails
+        ):
+            first -= 1
+        if (
+            last_j == size - 2
+            and self._joins(last + 1, last, low, high)
+            and last + 1 not in self.heads
+        ):
+            last += 1
+        return Attempt(index, first, last, size, len(chain), errors, complete)
+
+    def _joins(self, p: int, neighbour: int, low: int, high: int) -> bool:
+        """Whether spoken token ``p`` lies in (low, high) with no long pause to ``neighbour``."""
+        return low < p < high and self.pause_after[min(p, neighbour)] < SENTENCE_PAUSE
+
+    def _filled(self, chain: list[Pair]) -> list[Pair]:
+        """The chain with matches inside its gaps added (bigram seeds miss lone matches)."""
+        out = [chain[0]]
+        for q, k in chain[1:]:
+            p, j = out[-1]
+            for x in range(p + 1, q):
+                y = next((y for y in range(j + 1, k) if self.spoken[x] == self.line[y]), None)
+                if y is not None:
+                    out.append((x, y))
+                    j = y
+            out.append((q, k))
+        return out
+
+    def _forward(self, chain: list[Pair], high: int) -> list[Pair]:
+        chain = list(chain)
+        while (step := self._step(*chain[-1], 1, high)) is not None:
+            chain.append(step)
+        return chain
+
+    def _backward(self, chain: list[Pair], low: int) -> list[Pair]:
+        chain = list(chain)
+        while (step := self._step(*chain[0], -1, low)) is not None:
+            chain.insert(0, step)
+        return chain
+
+    def _step(self, p: int, j: int, direction: int, bound: int) -> Pair | None:
+        """The nearest match MAX_SKIP tokens or fewer away, not across a long pause."""
+        reach = MAX_SKIP + 1
+        for total in range(2, 2 * reach + 1):
+            for dp in range(max(1, total - reach), min(reach, total - 1) + 1):
+                q, k = p + direction * dp, j + direction * (total - dp)
+                if not (0 <= k < len(self.line)) or (q - bound) * direction >= 0:
+                    continue
+                if self._pause_between(p, q) >= SENTENCE_PAUSE:
+                    continue
+                if self.spoken[q] == self.line[k]:
+                    return q, k
+        return None
+
+    def _pause_between(self, p: int, q: int) -> float:
+        low, high = min(p, q), max(p, q)
+        return max(self.pause_after[low:high], default=0.0)

@@ -1,0 +1,379 @@
+"""The cut decision: which takes, words, fillers and pauses to keep. Pure: words in, plan out.
+
+With a script, every line's attempts are found (``roughy.speech.script``) and one complete take
+per line is chosen so that the chosen takes follow the script's order: a DP over lines that first
+covers as many lines as it can, then by policy prefers the *last* clean take (no wrong words; the
+last wrong one when a line has no clean take) or the *best* (highest match score, ties going to
+the later take). Without a script, the speech is split into sentences, and a sentence whose
+beginning the next sentence says again is a restart. Either way, fillers and long pauses inside
+kept speech go, and ``roughy.speech.snap`` puts every cut in a pause.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
+from itertools import pairwise
+
+from roughy.speech.script import SENTENCE_PAUSE, Attempt, find_attempts, script_lines
+from roughy.speech.snap import Levels, cut_segments
+from roughy.speech.text import is_filler, tokens
+from roughy.speech.types import (
+    CutOptions,
+    CutPlan,
+    Decision,
+    DecisionKind,
+    DropReason,
+    Span,
+    TakePolicy,
+    Word,
+)
+
+# Without a script: a sentence is a restart of the next one when this share of its tokens
+# recurs, in order, at the next one's start; a retake (not a false start) when it also says this
+# share of the next one.
+RESTART_OVERLAP = 0.6
+REPEAT_SHARE = 0.8
+
+_SENTENCE_PUNCTUATION = re.compile(r"[.!?…][\"'”’)\]]*$")
+_RADIX = 1 << 32  # packs a DP weight's parts into one int, most significant first
+
+
+@dataclass(frozen=True)
+class Label:
+    keep: bool
+    reason: DropReason | None = None
+    line: int | None = None  # 1-based
+    group: int | None = None  # items of one take, attempt or run of chatter share a group
+
+
+_KEPT = Label(keep=True)
+
+
+def decide(
+    words: Sequence[Word],
+    script: str | None,
+    *,
+    duration: float,
+    levels: Levels | None = None,
+    options: CutOptions = CutOptions(),
+) -> CutPlan:
+    """What to keep of a recording, given its words (and fillers) and, optionally, its script.
+
+    Script lines are numbered as ``script_lines`` returns them. A script with no words is no
+    script. Overlapping words are clipped so that each starts where the previous one ends.
+    """
+    lines = script_lines(script) if script is not None else []
+    line_tokens = [tokens(line) for line in lines]
+    vocabulary = {token for line in line_tokens for token in line}
+    items = _sanitised(words, duration)
+    fillers = [_is_filler(word, vocabulary) for word in items]
+    missing: list[int] = []
+    if lines:
+        found, missing = _script_labels(items, fillers, line_tokens, options.policy)
+    else:
+        found = _sentence_labels(items, fillers)
+    labels = _with_fillers(items, fillers, found, options.min_filler)
+    spans = [(w.start, w.end) for w in items]
+    segments = cut_segments(spans, [label.keep for label in labels], duration, levels, options)
+    decisions = _decisions(items, fillers, labels, segments, duration)
+    return CutPlan(tuple(segments), tuple(decisions), tuple(missing))
+
+
+def _is_filler(word: Word, vocabulary: set[str]) -> bool:
+    """A filler by kind, or by spelling unless the script says that word."""
+    if word.kind == "filler":
+        return True
+    return is_filler(word.text) and not vocabulary.intersection(tokens(word.text))
+
+
+def _sanitised(words: Sequence[Word], duration: float) -> list[Word]:
+    out: list[Word] = []
+    floor = 0.0
+    for word in sorted(words, key=lambda w: (w.start, w.end)):
+        start = min(max(word.start, floor), duration)
+        end = min(max(word.end, start), duration)
+        out.append(replace(word, start=start, end=end))
+        floor = end
+    return out
+
+
+# --- with a script --------------------------------------------------------------------------
+
+
+def _script_labels(
+    items: Sequence[Word],
+    fillers: Sequence[bool],
+    lines: Sequence[Sequence[str]],
+    policy: TakePolicy,
+) -> tuple[list[Label | None], list[int]]:
+    spoken: list[str] = []
+    owner: list[int] = []  # spoken token -> item
+    for k, word in enumerate(items):
+        if not fillers[k]:
+            for token in tokens(word.text):
+                spoken.append(token)
+                owner.append(k)
+    pause_after = [
+        max(0.0, items[owner[p + 1]].start - items[owner[p]].end) for p in range(len(owner) - 1)
+    ]
+    pause_after.append(0.0)
+    attempts = find_attempts(lines, spoken, pause_after)
+    chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
+    labels: list[Label | None] = [None] * len(items)
+    # Unchosen attempts first, smallest first, so that larger ones and chosen takes win overlaps.
+    order = sorted(range(len(attempts)), key=lambda n: (n in chosen, attempts[n].matched))
+    for n in order:
+        attempt = attempts[n]
+        if n in chosen:
+            label = Label(keep=True, line=attempt.line + 1, group=n)
+        else:
+            reason: DropReason = "retake" if attempt.complete else "false_start"
+            label = Label(keep=False, reason=reason, line=attempt.line + 1, group=n)
+        for k in range(owner[attempt.first], owner[attempt.last] + 1):
+            if not fillers[k]:
+                labels[k] = label
+    _mark_off_script(labels, fillers, group=len(attempts))
+    said = {attempts[n].line for n in chosen}
+    return labels, [i + 1 for i in range(len(lines)) if i not in said]
+
+
+def _mark_off_script(labels: list[Label | None], fillers: Sequence[bool], group: int) -> None:
+    """Unlabelled words are chatter; one run of it (fillers aside) is one group."""
+    previous: Label | None = None
+    for k, label in enumerate(labels):
+        if fillers[k]:
+            continue
+        if label is None:
+            if previous is None or previous.reason != "off_script":
+                group += 1
+            labels[k] = label = Label(keep=False, reason="off_script", group=group)
+        previous = label
+
+
+def choose_takes(
+    attempts: Sequence[Attempt], policy: TakePolicy, spans: Sequence[tuple[int, int]]
+) -> set[int]:
+    """Indexes of the complete attempts kept, at most one per line, in script order in time.
+
+    ``spans[n]`` is attempt n's first and last item: a line's take ends before the next line's
+    begins. Longest increasing chain by weight over lines, with a prefix-maximum tree over items.
+    """
+    by_line: dict[int, list[int]] = defaultdict(list)
+    for n, attempt in enumerate(attempts):
+        if attempt.complete:
+            by_line[attempt.line].append(n)
+    size = max((last for _, last in spans), default=0) + 1
+    tree = _PrefixMax(size)
+    back: dict[int, int] = {}
+    best: tuple[int, int] = (0, -1)
+    for line in sorted(by_line):
+        ranked = _ranked(attempts, by_line[line])
+        scored = []
+        for n in by_line[line]:
+            first, last = spans[n]
+            total, previous = tree.query(first - 1)
+            back[n] = previous
+            scored.append((total + _weight(attempts[n], ranked[n], policy), n, last))
+        for total, n, last in scored:
+            tree.update(last, (total, n))
+            best = max(best, (total, n))
+    chosen: set[int] = set()
+    n = best[1]
+    while n >= 0:
+        chosen.add(n)
+        n = back[n]
+    return chosen
+
+
+def _ranked(attempts: Sequence[Attempt], ns: list[int]) -> dict[int, int]:
+    """Each of one line's attempts' rank among them in time: later is higher."""
+    by_time = sorted(ns, key=lambda n: attempts[n].last)
+    return {n: rank for rank, n in enumerate(by_time)}
+
+
+def _weight(attempt: Attempt, rank: int, policy: TakePolicy) -> int:
+    if policy == "last":
+        parts = (1, int(attempt.clean), rank, attempt.matched)
+    else:
+        parts = (1, 0, max(attempt.score, 0), rank)
+    weight = 0
+    for part in parts:
+        weight = weight * _RADIX + part
+    return weight
+
+
+class _PrefixMax:
+    """Fenwick tree: the best (weight, attempt) among attempts ending at or before an item."""
+
+    def __init__(self, size: int) -> None:
+        self._tree: list[tuple[int, int]] = [(0, -1)] * (size + 1)
+
+    def update(self, position: int, value: tuple[int, int]) -> None:
+        i = position + 1
+        while i < len(self._tree):
+            self._tree[i] = max(self._tree[i], value)
+            i += i & -i
+
+    def query(self, position: int) -> tuple[int, int]:
+        best = (0, -1)
+        i = position + 1
+        while i > 0:
+            best = max(best, self._tree[i])
+            i -= i & -i
+        return best
+
+
+# --- without a script -----------------------------------------------------------------------
+
+
+def _sentence_labels(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label | None]:
+    sentences = _sentences(items, fillers)
+    said = [[t for k in sentence for t in tokens(items[k].text)] for sentence in sentences]
+    labels: list[Label | None] = [None] * len(items)
+    for s, sentence in enumerate(sentences):
+        reason = _restart(said[s], said[s + 1]) if s + 1 < len(sentences) else None
+        label = _KEPT if reason is None else Label(keep=False, reason=reason, group=s)
+        for k in sentence:
+            labels[k] = label
+    return labels
+
+
+def _sentences(items: Sequence[Word], fillers: Sequence[bool]) -> list[list[int]]:
+    """Words (fillers aside) split at sentence punctuation and at long silences."""
+    sentences: list[list[int]] = []
+    previous: int | None = None
+    filled = 0.0  # filler time since the previous word
+    for k, word in enumerate(items):
+        if fillers[k]:
+            filled += word.end - word.start
+            continue
+        if previous is None or (
+            _SENTENCE_PUNCTUATION.search(items[previous].text.strip())
+            or word.start - items[previous].end - filled >= SENTENCE_PAUSE
+        ):
+            sentences.append([])
+        sentences[-1].append(k)
+        previous, filled = k, 0.0
+    return sentences
+
+
+def _restart(said: list[str], then: list[str]) -> DropReason | None:
+    """Whether ``then`` (the next sentence) starts over what ``said`` began, and how."""
+    if not said or not then or said[0] not in then[:2]:
+        return None
+    if len(said) == 1:
+        return "false_start" if said[0] == then[0] else None
+    matcher = SequenceMatcher(None, said, then[: len(said) + 2], autojunk=False)
+    overlap = sum(block.size for block in matcher.get_matching_blocks())
+    if overlap < RESTART_OVERLAP * len(said):
+        return None
+    return "retake" if overlap >= REPEAT_SHARE * len(then) else "false_start"
+
+
+# --- fillers and decisions ------------------------------------------------------------------
+
+
+def _with_fillers(
+    items: Sequence[Word], fillers: Sequence[bool], labels: list[Label | None], shortest: float
+) -> list[Label]:
+    """Fillers between two kept words stay when short; anything else with a filler goes."""
+    before: list[Label | None] = []
+    last: Label | None = None
+    for k in range(len(items)):
+        before.append(last)
+        if not fillers[k]:
+            last = labels[k]
+    out: list[Label] = [_KEPT] * len(items)
+    after: Label | None = None
+    for k in reversed(range(len(items))):
+        label = labels[k]
+        if not fillers[k] and label is not None:
+            out[k] = label
+            after = label
+        else:
+            out[k] = _filler_label(items[k], before[k], after, shortest)
+    return out
+
+
+def _filler_label(word: Word, before: Label | None, after: Label | None, shortest: float) -> Label:
+    if before is not None and after is not None:
+        if before.keep and after.keep:
+            if word.end - word.start >= shortest:
+                return Label(keep=False, reason="filler")
+            return Label(keep=True, line=before.line if before.line == after.line else None)
+        if not before.keep and before.group is not None and before.group == after.group:
+            return before  # part of a dropped take or of chatter
+    return Label(keep=False, reason="filler")
+
+
+def _decisions(
+    items: Sequence[Word],
+    fillers: Sequence[bool],
+    labels: Sequence[Label],
+    segments: Sequence[Span],
+    duration: float,
+) -> list[Decision]:
+    out: list[Decision] = []
+    ends = [segment.end for segment in segments]
+    for gap in range(len(items) + 1):
+        before = labels[gap - 1] if gap > 0 else None
+        after = labels[gap] if gap < len(items) else None
+        low = items[gap - 1].end if gap > 0 else 0.0
+        high = items[gap].start if gap < len(items) else duration
+        out.extend(_pause(low, high, before, after, segments, ends))
+        if gap < len(items):
+            word, label = items[gap], labels[gap]
+            kind: DecisionKind = "filler" if fillers[gap] else "word"
+            out.append(
+                Decision(
+                    kind, word.start, word.end, label.keep, word.text, label.reason, label.line
+                )
+            )
+    return out
+
+
+def _pause(
+    low: float,
+    high: float,
+    before: Label | None,
+    after: Label | None,
+    segments: Sequence[Span],
+    ends: Sequence[float],
+) -> list[Decision]:
+    """The pause [low, high] split where segment edges fall in it: kept and dropped parts."""
+    if high <= low:
+        return []
+    near: list[Span] = []
+    for segment in segments[bisect_left(ends, low) :]:
+        if segment.start > high:
+            break
+        near.append(segment)
+    cuts = sorted({low, high} | {t for s in near for t in (s.start, s.end) if low < t < high})
+    out: list[Decision] = []
+    for start, end in pairwise(cuts):
+        middle = (start + end) / 2
+        if any(s.start <= middle <= s.end for s in near):
+            neighbours = [
+                label
+                for label, touches in ((before, start == low), (after, end == high))
+                if touches and label is not None and label.keep
+            ]
+            lines = {label.line for label in neighbours}
+            line = lines.pop() if len(lines) == 1 else None
+            out.append(Decision("pause", start, end, True, line=line))
+        elif (
+            before is not None
+            and after is not None
+            and not before.keep
+            and before.group is not None
+            and before.group == after.group
+        ):
+            out.append(Decision("pause", start, end, False, reason=before.reason, line=before.line))
+        else:
+            out.append(Decision("pause", start, end, False, reason="silence"))
+    return out

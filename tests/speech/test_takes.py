@@ -1,0 +1,400 @@
+"""The cut decision on hand-built words: takes, false starts, chatter, fillers, pauses, cuts."""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from roughy.speech.script import script_lines
+from roughy.speech.snap import snap
+from roughy.speech.takes import decide
+from roughy.speech.types import (
+    FRAME_SECONDS,
+    CutOptions,
+    CutPlan,
+    Decision,
+    TakePolicy,
+    Word,
+    WordKind,
+)
+
+WORD = 0.3  # seconds per spoken word
+GAP = 0.05  # between words of one phrase
+EPS = 1e-9
+
+Verdict = tuple[str | None, bool, str | None, int | None]
+
+
+class Recording:
+    """Phrases laid one after another; ``um`` and ``uh`` are fillers."""
+
+    def __init__(self, start: float = 0.5) -> None:
+        self.words: list[Word] = []
+        self.at = start
+
+    def say(self, text: str, then: float = 1.0) -> Recording:
+        for token in text.split():
+            kind: WordKind = "filler" if token.strip(",.").lower() in {"um", "uh"} else "word"
+            self.words.append(Word(token, self.at, self.at + WORD, kind))
+            self.at += WORD + GAP
+        self.at += then - GAP
+        return self
+
+    @property
+    def duration(self) -> float:
+        return self.at + 0.5
+
+    def decide(
+        self, script: str | None, policy: TakePolicy = "last", max_pause: float = 0.4
+    ) -> CutPlan:
+        options = CutOptions(policy=policy, max_pause=max_pause)
+        plan = decide(self.words, script, duration=self.duration, options=options)
+        check_consistent(plan, self.words, self.duration)
+        return plan
+
+
+def items(plan: CutPlan) -> list[Decision]:
+    return [d for d in plan.decisions if d.kind != "pause"]
+
+
+def verdicts(plan: CutPlan) -> list[Verdict]:
+    return [(d.text, d.keep, d.reason, d.line) for d in items(plan)]
+
+
+def each(text: str, keep: bool, reason: str | None, line: int | None) -> list[Verdict]:
+    return [(word, keep, reason, line) for word in text.split()]
+
+
+def kept_text(plan: CutPlan) -> str:
+    return " ".join(d.text or "" for d in items(plan) if d.keep)
+
+
+def check_consistent(plan: CutPlan, words: Sequence[Word], duration: float) -> None:
+    """Segments sorted, disjoint, in range; every cut in a pause; decisions tile the timeline."""
+    segments = plan.segments
+    for segment in segments:
+        assert 0 <= segment.start < segment.end <= duration
+    for one, two in itertools.pairwise(segments):
+        assert one.end < two.start
+    for segment in segments:
+        for edge in (segment.start, segment.end):
+            assert not any(w.start + EPS < edge < w.end - EPS for w in words), edge
+    at = 0.0
+    for decision in plan.decisions:
+        assert decision.start == pytest.approx(at, abs=1e-9)
+        assert decision.end >= decision.start
+        at = decision.end
+        assert (decision.reason is None) == decision.keep
+        inside = [
+            s for s in segments if s.start - EPS <= decision.start and decision.end <= s.end + EPS
+        ]
+        overlap = sum(
+            max(0.0, min(decision.end, s.end) - max(decision.start, s.start)) for s in segments
+        )
+        if decision.keep:
+            assert inside, decision
+        else:
+            assert overlap <= EPS, decision
+    assert at == pytest.approx(duration, abs=1e-9)
+    assert len(items(plan)) == len(words)
+
+
+def long_pauses_kept(plan: CutPlan) -> list[float]:
+    """Lengths of kept stretches of silence between two kept items."""
+    out: list[float] = []
+    run = 0.0
+    for decision in plan.decisions:
+        if decision.kind == "pause" and decision.keep:
+            run += decision.end - decision.start
+        elif decision.kind != "pause":
+            out.append(run)
+            run = 0.0
+    return out
+
+
+# --- with a script ---------------------------------------------------------------------------
+
+SCRIPT = """The quick brown fox jumps over the lazy dog.
+
+Add two cups of flour and twenty grams of sugar.
+"""
+LINE1 = "The quick brown fox jumps over the lazy dog."
+LINE2 = "Add two cups of flour and twenty grams of sugar."
+
+
+def test_two_takes_and_an_um_keep_only_the_second_take() -> None:
+    rec = Recording().say(LINE1).say("um", then=0.6).say(LINE1).say(LINE2)
+    plan = rec.decide(SCRIPT)
+    n1 = len(LINE1.split())
+    expected = [
+        *each(LINE1, False, "retake", 1),
+        ("um", False, "filler", None),
+        *each(LINE1, True, None, 1),
+        *each(LINE2, True, None, 2),
+    ]
+    assert verdicts(plan) == expected
+    assert plan.missing_lines == ()
+    # Lead before the kept take, tail after the last word; the take's inner pauses untouched.
+    second = rec.words[n1 + 1]
+    assert plan.segments[0].start == pytest.approx(second.start - 0.08)
+    assert plan.segments[-1].end == pytest.approx(rec.words[-1].end + 0.12)
+
+
+def test_a_false_start_then_a_full_take() -> None:
+    plan = Recording().say("The quick brown fox", then=0.5).say(LINE1).say(LINE2).decide(SCRIPT)
+    assert verdicts(plan)[:4] == each("The quick brown fox", False, "false_start", 1)
+    assert kept_text(plan) == f"{LINE1} {LINE2}"
+
+
+def test_a_wrong_word_take_loses_to_a_later_correct_take() -> None:
+    wrong = "Add two cups of flower and twenty grams of sugar."
+    plan = Recording().say(LINE1).say(wrong).say(LINE2).decide(SCRIPT)
+    assert kept_text(plan) == f"{LINE1} {LINE2}"
+    dropped = [v for v in verdicts(plan) if not v[1]]
+    assert dropped == each(wrong, False, "retake", 2)
+
+
+@pytest.mark.parametrize("policy", ["last", "best"])
+def test_a_wrong_word_take_after_a_correct_one_loses_too(policy: TakePolicy) -> None:
+    """Policy ``last`` keeps the last take *whose words match*: the earlier correct one here."""
+    wrong = "Add two cups of flour and thirty grams of sugar."
+    plan = Recording().say(LINE1).say(LINE2).say(wrong).decide(SCRIPT, policy=policy)
+    assert kept_text(plan) == f"{LINE1} {LINE2}"
+    assert [v for v in verdicts(plan) if not v[1]] == each(wrong, False, "retake", 2)
+
+
+def test_a_wrong_take_is_kept_when_no_take_is_correct() -> None:
+    wrong = "Add two cups of flower and twenty grams of sugar."
+    plan = Recording().say(LINE1).say(wrong).decide(SCRIPT)
+    assert kept_text(plan) == f"{LINE1} {wrong}"
+    assert plan.missing_lines == ()
+
+
+def test_chatter_between_takes_is_off_script() -> None:
+    plan = (
+        Recording()
+        .say("The quick brown fox jumps over the lazy frog.")
+        .say("sorry, let me do that again", then=1.5)
+        .say(LINE1)
+        .say(LINE2)
+        .decide(SCRIPT)
+    )
+    chatter = [v for v in verdicts(plan) if v[2] == "off_script"]
+    assert chatter == each("sorry, let me do that again", False, "off_script", None)
+    assert kept_text(plan) == f"{LINE1} {LINE2}"
+    # The chatter's inner pauses go with it; the dead air around it is silence.
+    reasons = {d.reason for d in plan.decisions if d.kind == "pause" and not d.keep}
+    assert reasons == {"off_script", "retake", "silence"}
+
+
+def test_a_long_silence_inside_a_take_is_shortened_to_max_pause() -> None:
+    rec = Recording().say("The quick brown fox jumps", then=2.5).say("over the lazy dog.")
+    plan = rec.decide(SCRIPT, max_pause=0.4)
+    assert kept_text(plan) == LINE1
+    pauses = [d for d in plan.decisions if d.kind == "pause" and d.start >= rec.words[4].end]
+    pauses = [d for d in pauses if d.end <= rec.words[5].start]
+    assert [(d.keep, d.reason) for d in pauses] == [(True, None), (False, "silence"), (True, None)]
+    assert pauses[0].end - pauses[0].start + pauses[2].end - pauses[2].start == pytest.approx(0.4)
+    assert len(plan.segments) == 2
+    # Pauses at or under max_pause are untouched.
+    plan = (
+        Recording()
+        .say("The quick brown fox jumps", then=0.4)
+        .say("over the lazy dog.")
+        .decide(SCRIPT, max_pause=0.4)
+    )
+    assert len(plan.segments) == 1
+    assert all(d.keep for d in plan.decisions if d.kind == "pause" and d.line == 1)
+
+
+def test_a_line_never_said_is_missing_and_not_invented() -> None:
+    script = f"{LINE1}\nA line nobody reads aloud.\n{LINE2}"
+    plan = Recording().say(LINE1).say(LINE2).decide(script)
+    assert plan.missing_lines == (2,)
+    assert {d.line for d in items(plan)} == {1, 3}
+    assert kept_text(plan) == f"{LINE1} {LINE2}"
+
+
+def test_a_line_said_once_is_kept_whole() -> None:
+    plan = Recording().say(LINE1).decide(LINE1)
+    assert verdicts(plan) == each(LINE1, True, None, 1)
+    assert len(plan.segments) == 1
+
+
+def test_numbers_match_whether_written_as_digits_or_words() -> None:
+    digits = "Add two cups of flour and 20 grams of sugar."
+    plan = Recording().say(digits).decide(LINE2)
+    assert all(d.keep for d in items(plan))
+    plan = Recording().say(LINE2).say("um").say(LINE2).decide(digits)
+    assert [d.keep for d in items(plan)] == [False] * 10 + [False] + [True] * 10
+    assert [d.reason for d in items(plan)][:10] == ["retake"] * 10
+
+
+def test_short_fillers_stay_and_long_ones_are_punched_out_of_a_take() -> None:
+    rec = Recording().say("The quick brown fox", then=0.1)
+    rec.words.append(Word("uh", rec.at, rec.at + 0.06, "filler"))  # aligner noise
+    rec.at += 0.06 + 0.1
+    rec.say("jumps over the", then=0.1)
+    rec.words.append(Word("um", rec.at, rec.at + 0.3, "filler"))
+    rec.at += 0.3 + 0.1
+    rec.say("lazy dog.")
+    plan = rec.decide(SCRIPT)
+    fillers = [(d.text, d.keep, d.reason, d.line) for d in items(plan) if d.kind == "filler"]
+    assert fillers == [("uh", True, None, 1), ("um", False, "filler", None)]
+    assert len(plan.segments) == 2
+    um = next(w for w in rec.words if w.text == "um")
+    assert plan.segments[0].end <= um.start
+    assert plan.segments[1].start >= um.end
+
+
+def test_policy_best_keeps_the_highest_score_and_last_the_latest_clean_take() -> None:
+    long_line = "One two three four five six seven eight nine ten eleven twelve thirteen."
+    slip = "One two three four five six seven eight nine ten eleven twelve fourteen."
+    rec = Recording().say(long_line).say(slip)
+    # One slip in a 13-token line is within tolerance: still a clean take, and the last one.
+    assert kept_text(rec.decide(long_line, policy="last")) == slip
+    assert kept_text(rec.decide(long_line, policy="best")) == long_line
+    # With only wrong takes, last keeps the last and best the one with fewer errors.
+    one_wrong = "Add two cups of flower and twenty grams of sugar."
+    two_wrong = "Add two cups of flower and thirty grams of sugar."
+    rec = Recording().say(one_wrong).say(two_wrong)
+    assert kept_text(rec.decide(LINE2, policy="last")) == two_wrong
+    assert kept_text(rec.decide(LINE2, policy="best")) == one_wrong
+
+
+def test_takes_are_kept_in_script_order() -> None:
+    """Line 2's last take precedes a late retake of line 1: the late retake cannot be used."""
+    plan = Recording().say(LINE1).say(LINE2).say(LINE1).decide(SCRIPT)
+    assert kept_text(plan) == f"{LINE1} {LINE2}"
+    assert [v[2] for v in verdicts(plan)][-9:] == ["retake"] * 9
+
+
+def test_repeated_script_lines_each_get_a_take() -> None:
+    script = "Thank you.\nThe quick brown fox jumps over the lazy dog.\nThank you."
+    plan = Recording().say("Thank you.").say(LINE1).say("Thank you.").decide(script)
+    assert [v[3] for v in verdicts(plan)] == [1, 1] + [2] * 9 + [3, 3]
+    assert plan.missing_lines == ()
+
+
+def test_script_lines_split_a_single_paragraph_into_sentences() -> None:
+    assert script_lines("One two. Three four? Five!") == ["One two.", "Three four?", "Five!"]
+    assert script_lines("\n  One two. Three.\n\n---\nFour\n") == ["One two. Three.", "Four"]
+
+
+def test_no_words_no_segments() -> None:
+    plan = decide([], SCRIPT, duration=3.0)
+    assert plan.segments == ()
+    assert plan.missing_lines == (1, 2)
+    assert [(d.kind, d.keep, d.reason) for d in plan.decisions] == [("pause", False, "silence")]
+
+
+# --- without a script -----------------------------------------------------------------------
+
+
+def test_without_a_script_restarts_fillers_and_long_pauses_go() -> None:
+    rec = (
+        Recording()
+        .say("So today we", then=0.8)  # false start
+        .say("So today we are going to bake bread.", then=0.6)
+        .say("It takes two hours.", then=0.3)  # a complete repeat
+        .say("It takes two hours.", then=0.3)
+        .say("um", then=0.3)
+        .say("You need flour.", then=3.0)
+        .say("That is all.")
+    )
+    plan = rec.decide(None, max_pause=0.4)
+    assert verdicts(plan) == (
+        each("So today we", False, "false_start", None)
+        + each("So today we are going to bake bread.", True, None, None)
+        + each("It takes two hours.", False, "retake", None)
+        + each("It takes two hours.", True, None, None)
+        + [("um", False, "filler", None)]
+        + each("You need flour. That is all.", True, None, None)
+    )
+    assert max(long_pauses_kept(plan)) == pytest.approx(0.4)
+
+
+def test_without_a_script_different_sentences_all_stay() -> None:
+    plan = Recording().say("I think it is good.").say("I think we should go.").decide(None)
+    assert all(d.keep for d in items(plan))
+    assert plan.missing_lines == ()
+
+
+# --- cut points ------------------------------------------------------------------------------
+
+
+def test_snap_picks_the_quietest_frame_in_the_window_and_stays_in_the_pause() -> None:
+    levels = np.ones(300, dtype=np.float32)
+    levels[103] = 0.1  # centre 1.035
+    levels[110] = 0.0  # centre 1.105: outside the window
+    assert snap(1.0, 0.5, 2.0, levels, 0.04) == pytest.approx(1.035)
+    # The pause ends at 1.02: the quiet frame beyond it is out of reach.
+    assert snap(1.001, 0.5, 1.02, levels, 0.04) == pytest.approx(1.005)
+    assert snap(1.0, 0.5, 2.0, None, 0.04) == 1.0
+    flat = np.ones(300, dtype=np.float32)
+    assert snap(0.998, 0.5, 2.0, flat, 0.04) == pytest.approx(0.995)  # ties: nearest
+
+
+def test_decide_snaps_cut_points_to_quiet_frames_within_pauses() -> None:
+    rec = Recording().say("So today we", then=1.0).say("So today we are going to bake bread.")
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.5)
+    first_kept = rec.words[3]
+    quiet = int((first_kept.start - 0.08 - 0.03) / FRAME_SECONDS)
+    levels[quiet] = 0.01
+    # A quieter frame inside the next word, within the window, must not attract the cut.
+    levels[int(first_kept.start / FRAME_SECONDS) + 2] = 0.0
+    plan = decide(
+        rec.words, None, duration=rec.duration, levels=levels, options=CutOptions(snap_window=0.12)
+    )
+    check_consistent(plan, rec.words, rec.duration)
+    assert plan.segments[0].start == pytest.approx((quiet + 0.5) * FRAME_SECONDS)
+
+
+@st.composite
+def layouts(draw: st.DrawFn) -> tuple[list[Word], str | None, float, np.ndarray | None]:
+    vocabulary = ["the", "fox", "jumps", "over", "dog", "flour", "sugar", "20", "two", "cups"]
+    count = draw(st.integers(0, 40))
+    words: list[Word] = []
+    at = draw(st.floats(0.0, 1.0))
+    for _ in range(count):
+        at += draw(st.sampled_from([0.0, 0.01, 0.05, 0.3, 0.8, 2.5]))
+        length = draw(st.floats(0.02, 0.6))
+        if draw(st.integers(0, 5)) == 0:
+            words.append(Word(draw(st.sampled_from(["um", "uh"])), at, at + length, "filler"))
+        else:
+            words.append(Word(draw(st.sampled_from(vocabulary)), at, at + length))
+        at += length
+    duration = at + draw(st.floats(0.0, 1.0))
+    script: str | None = None
+    if draw(st.booleans()):
+        lines = draw(
+            st.lists(st.lists(st.sampled_from(vocabulary), min_size=1, max_size=6), max_size=5)
+        )
+        script = "\n".join(" ".join(line) for line in lines)
+    levels = None
+    if draw(st.booleans()):
+        frames = math.ceil(duration / FRAME_SECONDS) + 1
+        levels = np.array(draw(st.lists(st.floats(0, 1), min_size=frames, max_size=frames)))
+    return words, script, duration, levels
+
+
+@settings(max_examples=300, deadline=None)
+@given(layouts(), st.sampled_from(["last", "best"]))
+def test_no_cut_inside_any_word_and_decisions_tile_the_timeline(
+    layout: tuple[list[Word], str | None, float, np.ndarray | None], policy: TakePolicy
+) -> None:
+    words, script, duration, levels = layout
+    options = CutOptions(policy=policy)
+    plan = decide(words, script, duration=duration, levels=levels, options=options)
+    check_consistent(plan, words, duration)
+    if script is not None:
+        lines = len(script_lines(script))
+        kept_lines = {d.line for d in items(plan) if d.keep and d.kind == "word"}
+        assert kept_lines.isdisjoint(plan.missing_lines)
+        assert set(plan.missing_lines) | kept_lines == set(range(1, lines + 1)) or not lines
