@@ -6,6 +6,7 @@ import difflib
 import math
 import shutil
 import subprocess
+import sys
 import wave
 from dataclasses import dataclass
 from pathlib import Path
@@ -245,3 +246,18 @@ def test_a_hash_mismatch_is_refused(work: Path, monkeypatch: pytest.MonkeyPatch)
         prepare_model("tiny.en", work / "refused")
     monkeypatch.undo()
     assert (prepare_model("tiny.en", work / "tiny") / "model.bin").is_file()
+
+
+def test_two_processes_preparing_at_once_agree(work: Path) -> None:
+    target = work / "concurrent"
+    code = "import sys; from pathlib import Path; from roughy.speech.models import prepare_model; "
+    code += "print(prepare_model('base', Path(sys.argv[1])))"
+    runs = [
+        subprocess.Popen([sys.executable, "-c", code, target], stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = {run.communicate(timeout=120)[0].strip() for run in runs}
+    assert all(run.returncode == 0 for run in runs)
+    assert outputs == {str(target / "whisper-base")}
+    assert models._sha256(target / "whisper-base" / "model.bin") == models.BASE_SHA256
+    assert not [p for p in (target / "whisper-base").iterdir() if p.name.endswith(".tmp")]
