@@ -33,6 +33,10 @@ FILLER_WORDS = ("uh", "um", "ah", "er", "hmm")
 # (9 such of at least 0.12 s in a 65 s espeak-ng clip); from 1e-25 to 1e-37 it found every
 # real one in two such clips and nothing else, and below 1e-45 it starts missing real ones.
 FILLER_PRIOR = 1e-33
+# Prior of a silence between words (pocketsphinx's default is 0.005). At the default, a short
+# word after a pause ("again. [1 s] The quick") was pulled back onto the tail of the word
+# before it, and the cut then kept that tail; 0.1 puts it where it was said.
+SILENCE_PRIOR = 0.1
 FILLER_CONFIDENCE = 0.5  # pocketsphinx gives no useful posterior in this mode
 MIN_FILLER = 0.06  # shorter aligner fillers are noise
 
@@ -240,7 +244,13 @@ def _decoder() -> Decoder:
     if decoder is None:
         # bestpath=False: the lattice pass can return a path that leaves the grammar.
         decoder = Decoder(
-            lm=None, beam=1e-100, pbeam=1e-100, wbeam=1e-80, bestpath=False, loglevel="FATAL"
+            lm=None,
+            beam=1e-100,
+            pbeam=1e-100,
+            wbeam=1e-80,
+            bestpath=False,
+            silprob=SILENCE_PRIOR,
+            loglevel="FATAL",
         )
         _local.decoder = decoder
     return decoder
