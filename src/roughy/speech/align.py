@@ -26,6 +26,8 @@ from roughy.speech.types import FRAME_SECONDS, SAMPLE_RATE, Word
 
 MAX_CHUNK = 25.0  # seconds of words per alignment; pocketsphinx gives up on much longer ones
 SPLIT_GAP = 1.5  # a pause this long always ends a chunk
+DRIFT = 0.5  # an aligned word this far outside Whisper's span of it was misplaced
+MIN_SPLIT_GAP = 0.2  # a chunk aligned in two halves splits at a pause at least this long
 PAD = 1.0  # audio aligned before a chunk's first and after its last word, within the gap
 FILLER_WORDS = ("uh", "um", "ah", "er", "hmm")
 # Prior of a hesitation in each gap between words. Small on purpose: with an even prior the
@@ -61,10 +63,44 @@ def align(samples: npt.NDArray[np.float32], words: Sequence[Word]) -> list[Word]
     """``words`` (time-ordered, one normalised token each) with aligned edges, plus fillers."""
     duration = len(samples) / SAMPLE_RATE
     out: list[Word] = []
-    for chunk in _chunks(words, duration):
+    todo = _chunks(words, duration)[::-1]
+    while todo:
+        chunk = todo.pop()
         aligned = _align_chunk(samples, chunk)
-        out.extend(chunk.words if aligned is None else aligned)
+        halves = _split(chunk) if aligned is not None and _drifted(chunk, aligned) else None
+        if halves is not None:
+            todo.extend(halves[::-1])
+        else:
+            out.extend(chunk.words if aligned is None else aligned)
     return _widen(out, frame_levels(samples))
+
+
+def _drifted(chunk: _Chunk, aligned: Sequence[Word]) -> bool:
+    """Whether the aligner moved a word far from where Whisper heard it.
+
+    Whisper's edges are rough (a few tenths of a second), but a word moved further than
+    ``DRIFT`` away from its whole span was put on someone else's sound: typically a short word
+    after a pause pulled back onto the tail of the word before it.
+    """
+    heard = iter(chunk.words)
+    for word in aligned:
+        if word.kind != "word":
+            continue
+        whisper = next(heard)
+        if word.end < whisper.start - DRIFT or word.start > whisper.end + DRIFT:
+            return True
+    return False
+
+
+def _split(chunk: _Chunk) -> tuple[_Chunk, _Chunk] | None:
+    """The chunk in two at its widest pause, each aligned on its own side of the middle."""
+    words = chunk.words
+    gaps = [(words[i + 1].start - words[i].end, i + 1) for i in range(len(words) - 1)]
+    widest, at = max(gaps, default=(0.0, 0))
+    if widest < MIN_SPLIT_GAP:
+        return None
+    middle = (words[at - 1].end + words[at].start) / 2
+    return _Chunk(words[:at], chunk.start, middle), _Chunk(words[at:], middle, chunk.end)
 
 
 def _widen(words: list[Word], levels: npt.NDArray[np.float32]) -> list[Word]:
