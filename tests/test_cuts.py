@@ -4,10 +4,13 @@ ownership, listing, deletion, the decisions, the transcript and the exports read
 
 from __future__ import annotations
 
+import math
 import time
 import uuid
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import httpx
 import opentimelineio as otio
@@ -189,21 +192,35 @@ def test_subtitles_hold_the_kept_speech_on_the_cut_timeline(
 def test_the_timeline_exports_read_back_to_the_frame(
     cut_of_takes: tuple[httpx.Client, dict[str, Any], str], fmt: str, adapter: str
 ) -> None:
+    """Each kept segment is a clip from its start frame (rounded down) to its end (rounded up)
+    at the audio timeline's 25 fps, read back by OpenTimelineIO's reader of that format."""
     client, cut, _ = cut_of_takes
     r = client.get(f"/v1/cuts/{cut['id']}/export", params={"format": fmt})
     assert r.status_code == 200, r.text
-    timeline = otio.adapters.read_from_string(r.text, adapter_name=adapter)
-    clips = (
-        [c for c in timeline.find_clips() if c.parent() is timeline.audio_tracks()[0]]
-        if timeline.audio_tracks()
-        else list(timeline.find_clips())
-    )
-    segments = spans(cut["segments"])
-    assert len(clips) == len(segments)
-    for clip, (start, end) in zip(clips, segments, strict=True):
-        rate = clip.source_range.start_time.rate
-        assert abs(clip.source_range.start_time.to_seconds() - start) <= 1 / rate
-        assert abs(clip.source_range.end_time_exclusive().to_seconds() - end) <= 1 / rate
+    options = {"rate": 25} if fmt == "edl" else {}  # an EDL names no rate
+    timeline = otio.adapters.read_from_string(r.text, adapter_name=adapter, **options)
+    track = timeline.audio_tracks()[0] if timeline.audio_tracks() else timeline.tracks[0]
+    clips = list(track.find_clips())
+    if fmt == "fcpxml":
+        # OTIO's FCPXML reader truncates times to frames (51/5 s reads as frame 254 of 25 fps),
+        # so the clips' exact times are read from the XML itself.
+        read = [
+            (Fraction(c.get("start")[:-1]), Fraction(c.get("duration")[:-1]))
+            for c in ElementTree.fromstring(r.text).iter("clip")
+        ]
+        frames = [(int(a * 25), int((a + d) * 25)) for a, d in read]
+    else:
+        frames = [
+            (c.source_range.start_time.value, c.source_range.end_time_exclusive().value)
+            for c in clips
+        ]
+    expected = [
+        (math.floor(a * 25 + 1e-6), math.ceil(b * 25 - 1e-6)) for a, b in spans(cut["segments"])
+    ]
+    assert len(clips) == len(expected)
+    assert frames == expected
+    for clip in clips:
+        assert clip.source_range.start_time.rate == 25
 
 
 def test_an_export_in_an_unknown_format_is_refused(
