@@ -1,0 +1,86 @@
+"""Roughy's cut engine as the bench runs it: ``transcribe_file`` then ``decide``, both timed.
+
+Transcripts can be cached by (clip, model, engine version) to re-run only the decision; the
+engine version is a hash of ``src/roughy/speech/*.py``, so any change there transcribes again.
+A cached transcript carries the wall time of the run that made it, flagged ``cached``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from roughy.speech.types import CutOptions, Transcript, Word
+
+HERE = Path(__file__).resolve().parent
+CACHE = HERE / ".cache"
+MODELS = CACHE / "models"
+SPEECH_SRC = HERE.parent.parent / "src" / "roughy" / "speech"
+
+
+def engine_version() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(SPEECH_SRC.glob("*.py")):
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
+
+
+def available() -> bool:
+    return all(
+        importlib.util.find_spec(f"roughy.speech.{name}") for name in ("takes", "transcribe")
+    )
+
+
+def transcribe(
+    media: Path, key: str, model: str, threads: int, use_cache: bool
+) -> tuple[Transcript, np.ndarray, float, bool]:
+    """The transcript and levels of ``media``, its wall time, and whether it came from cache."""
+    from roughy.speech.transcribe import transcribe_file
+
+    folder = CACHE / "transcripts" / f"{model}-{engine_version()}"
+    stem = folder / key
+    if use_cache and stem.with_suffix(".json").exists():
+        data = json.loads(stem.with_suffix(".json").read_text())
+        words = tuple(Word(**w) for w in data["words"])
+        transcript = Transcript(data["language"], data["duration"], words, data["model"])
+        return transcript, np.load(stem.with_suffix(".npy")), data["seconds"], True
+    began = time.perf_counter()
+    transcript, levels = transcribe_file(
+        media, model=model, models_dir=MODELS, language="en", threads=threads
+    )
+    seconds = time.perf_counter() - began
+    folder.mkdir(parents=True, exist_ok=True)
+    record = asdict(transcript) | {"seconds": seconds}
+    stem.with_suffix(".json").write_text(json.dumps(record))
+    np.save(stem.with_suffix(".npy"), levels)
+    return transcript, levels, seconds, False
+
+
+def cut(
+    media: Path, key: str, script: str, model: str, threads: int, use_cache: bool
+) -> dict[str, Any]:
+    """Roughy's spans for ``media``, with the plan's missing lines, decisions and timings."""
+    from roughy.speech.takes import decide
+
+    transcript, levels, transcribe_s, cached = transcribe(media, key, model, threads, use_cache)
+    began = time.perf_counter()
+    plan = decide(transcript.words, script, duration=transcript.duration, levels=levels,
+                  options=CutOptions())  # fmt: skip
+    decide_s = time.perf_counter() - began
+    return {
+        "spans": [(s.start, s.end) for s in plan.segments],
+        "missing_lines": list(plan.missing_lines),
+        "decisions": [asdict(d) for d in plan.decisions],
+        "words": [asdict(w) for w in transcript.words],
+        "transcribe_s": transcribe_s,
+        "decide_s": decide_s,
+        "cached": cached,
+        "audio_s": transcript.duration,
+    }
