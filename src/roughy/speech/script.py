@@ -76,7 +76,7 @@ def find_attempts(
     attempts: list[Attempt] = []
     for i, pairs in found.items():
         extender = _Extender(lines[i], spoken, pause_after, heads, tails)
-        chains = _without_overlaps(_chains(pairs))
+        chains = _without_overlaps(_chains(pairs, len(lines[i])))
         for k, chain in enumerate(chains):
             low = chains[k - 1][-1][0] if k else -1
             high = chains[k + 1][0][0] if k + 1 < len(chains) else len(spoken)
@@ -104,14 +104,20 @@ def _shared_pairs(lines: Sequence[Sequence[str]], spoken: Sequence[str]) -> dict
     return {i: sorted(pairs) for i, pairs in found.items()}
 
 
-def _chains(pairs: Sequence[Pair]) -> list[list[Pair]]:
-    """Split a line's matches (sorted by spoken index) into runs that move forward on both sides."""
+def _chains(pairs: Sequence[Pair], size: int) -> list[list[Pair]]:
+    """Split a line's matches (sorted by spoken index) into runs that move forward on both sides.
+
+    A lone bigram inside a long line is dropped: alone it is neither a start nor a take.
+    """
     done: list[list[Pair]] = []
     live: list[list[Pair]] = []
     reach = MAX_SKIP + 1
+    swept = -1
     for p, j in pairs:
-        done.extend(chain for chain in live if p - chain[-1][0] > reach)
-        live = [chain for chain in live if p - chain[-1][0] <= reach]
+        if p != swept:
+            done.extend(chain for chain in live if p - chain[-1][0] > reach)
+            live = [chain for chain in live if p - chain[-1][0] <= reach]
+            swept = p
         best: list[Pair] | None = None
         best_cost = 0
         for chain in live:
@@ -124,17 +130,20 @@ def _chains(pairs: Sequence[Pair]) -> list[list[Pair]]:
             live.append([(p, j)])
         else:
             best.append((p, j))
-    return sorted(done + live)
+    chains = (chain for chain in done + live if len(chain) > 2 or chain[0][1] == 0 or size <= 4)
+    return sorted(chains)
 
 
 def _without_overlaps(chains: list[list[Pair]]) -> list[list[Pair]]:
     """Of chains sharing spoken tokens, the longest (a repeated phrase inside one take)."""
     kept: list[list[Pair]] = []
-    for chain in sorted(chains, key=len, reverse=True):
-        first, last = chain[0][0], chain[-1][0]
-        if all(last < other[0][0] or first > other[-1][0] for other in kept):
+    for chain in chains:  # sorted by first spoken token
+        if kept and chain[0][0] <= kept[-1][-1][0]:
+            if len(chain) > len(kept[-1]):
+                kept[-1] = chain
+        else:
             kept.append(chain)
-    return sorted(kept)
+    return kept
 
 
 class _Extender:
@@ -214,9 +223,7 @@ class _Extender:
                 q, k = p + direction * dp, j + direction * (total - dp)
                 if not (0 <= k < len(self.line)) or (q - bound) * direction >= 0:
                     continue
-                if self._pause_between(p, q) >= SENTENCE_PAUSE:
-                    continue
-                if self.spoken[q] == self.line[k]:
+                if self.spoken[q] == self.line[k] and self._pause_between(p, q) < SENTENCE_PAUSE:
                     return q, k
         return None
 
