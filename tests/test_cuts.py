@@ -365,3 +365,17 @@ def test_a_video_asset_is_cut_and_exported_at_its_frame_rate(
     rates = {c.source_range.start_time.rate for c in timeline.find_clips()}
     assert rates == {25}
     assert len(timeline.video_tracks()) == 1
+
+
+def test_the_api_process_loads_no_speech_engine() -> None:
+    """The recogniser, numpy and the timeline adapters load only where jobs or exports run."""
+    import subprocess
+    import sys
+
+    heavy = ["numpy", "faster_whisper", "ctranslate2", "pocketsphinx", "opentimelineio"]
+    probe = (
+        "import sys, roughy.app; roughy.app.create_asgi(); "
+        f"print(','.join(m for m in {heavy!r} if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == ""
