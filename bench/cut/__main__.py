@@ -91,7 +91,7 @@ def run_clip(kind: str, seed: int, options: dict[str, Any]) -> dict[str, Any]:
         score = metrics.score(spans[method], truth)
         score["spans"] = [[round(a, 3), round(b, 3)] for a, b in metrics.normalised(
             spans[method], truth.duration)]  # fmt: skip
-        if options["wer"]:
+        if options["wer"] and (method in ("oracle", "roughy") or seed in options["wer_baselines"]):
             score |= render.script_wer(clip.media, metrics.normalised(spans[method],
                                        truth.duration), truth.said_lines(), options["model"],
                                        options["threads"])  # fmt: skip
@@ -133,6 +133,8 @@ def table(kind: str, summary: dict[str, dict[str, Any]], clips: int) -> str:
     for method, agg in summary.items():
         wer = (f"{fmt(agg.get('wer'), 3)} ({'+' if agg.get('wer_delta', 0) >= 0 else ''}"
                f"{fmt(agg.get('wer_delta'), 3)})") if "wer" in agg else "–"  # fmt: skip
+        if "wer" in agg and agg["totals"]["wer_clips"] < clips:
+            wer += f" [{int(agg['totals']['wer_clips'])} clips]"
         sdi = (" / ".join(fmt(agg.get(f"wer_{p}"), 3) for p in "sdi")) if "wer" in agg else "–"
         missing = "–"
         if agg.get("missing_reported") is not None or agg.get("missing_false"):
@@ -175,12 +177,24 @@ def main() -> int:
     parser.add_argument("--fresh", action="store_true", help="transcribe even if cached")
     parser.add_argument("--no-wer", action="store_true", help="skip the renders and WER")
     parser.add_argument("--no-engine", action="store_true", help="baselines only")
+    parser.add_argument(
+        "--wer-baselines",
+        type=int,
+        help="render and transcribe keep-everything and the gate for only the first N seeds "
+        "(their WER is all insertions and costs most of the run's time)",
+    )
     parser.add_argument("--self-check", action="store_true", help="check generator+metrics")
+    parser.add_argument("--explain", type=Path, help="Roughy's misses in a results-*.json")
     args = parser.parse_args()
     if args.self_check:
         import selfcheck
 
         return selfcheck.main()
+    if args.explain:
+        import explain
+
+        explain.explain(args.explain)
+        return 0
     seeds = seed_range(args.tune or args.seeds)
     if args.quick:
         seeds = seeds[:5]
@@ -190,7 +204,9 @@ def main() -> int:
         log("roughy.speech.takes / transcribe not importable: baselines only")
     threads = args.threads or max(1, (os.cpu_count() or 1) // max(1, args.jobs))
     options = {"engine": use_engine, "model": args.model, "threads": threads,
-               "fresh": args.fresh, "wer": not args.no_wer}  # fmt: skip
+               "fresh": args.fresh, "wer": not args.no_wer,
+               "wer_baselines": seeds[: args.wer_baselines] if args.wer_baselines is not None
+               else seeds}  # fmt: skip
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tables = []
     for kind in kinds:

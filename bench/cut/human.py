@@ -6,16 +6,20 @@ clean human phrases (fetched at run time with ``pip download``, cached in ``.cac
 - the ``pocketsphinx`` 5.1.1 sdist's test data (BSD): five LibriVox sentences (public-domain
   readings of *Sense and Sensibility*), "go forward ten meters", "go somewhere and do
   something", "feels like these days go on forever", five playing-card phrases, and 21 s of
-  meeting speech (``chan3``), which has the only human fillers found: an "um" and an "uh";
+  meeting speech (``chan3``), which has the only human filler found: an "uh" (its aligner also
+  places an "um" before "how easy", but that stretch has other speech in it: Whisper hears
+  "how much you" there, so it is not used);
 - the ``useful-moonshine-onnx`` wheel's demo (MIT): Beckett's "Ever tried. Ever failed. ...".
 
 Each source is force-aligned to its known words with pocketsphinx (``Decoder(lm=None)`` and
 ``set_align_text``) once; phrases are word ranges of it. The layout (layout.py) then makes
 takes from them: a false start is a recorded prefix cut at a word boundary, a repeat is the same
 recording again, a wrong-word take splices in one word recorded elsewhere (substitution,
-insertion) or cuts one out (deletion), chatter is phrases not in the script, fillers are the
-recorded "um"/"uh". Pauses inside a phrase (>= 0.25 s between aligned words) are kept as
-recorded and labelled ``gap``; everything else is joined with digital silence. Labels come from
+insertion) or cuts one out (deletion), chatter is phrases not in the script. Fillers are the
+one recorded "uh" and, as there is no other human filler to be had, espeak-ng's "um", "uh",
+"er", "erm", "hmm" (en-us, 90-130 wpm; truth ``variant`` "recorded" or "espeak"). Pauses
+inside a phrase (>= 0.25 s between aligned words) are kept as recorded and labelled ``gap``;
+everything else is joined with digital silence. Labels come from
 the splice positions; word edges are the aligner's (10 ms frames), not hand labels.
 """
 
@@ -37,7 +41,7 @@ from audio import RATE, Samples, read_wav, to_16k_trimmed, write_wav
 from layout import Ref, Shape, draw
 from truth import FILLER, GAP, Event, Truth, check
 
-VERSION = 1
+VERSION = 2
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "human"
 PACKAGES = {
@@ -98,8 +102,9 @@ PHRASES = (
     ("something", 0, None, "line"), ("forever", 0, None, "line"),
     ("chan3a", 0, 6, "chatter"), ("chan3a", 22, 27, "chatter"),
     *((f"cards{i}", 0, None, "chatter") for i in range(1, 6)),
-    ("chan3a", 7, 7, "filler"), ("chan3a", 21, 21, "filler"),
+    ("chan3a", 21, 21, "filler"),
 )  # fmt: skip
+ESPEAK_FILLERS = ("um", "uh", "er", "erm", "hmm")
 
 
 @dataclass(frozen=True)
@@ -200,7 +205,7 @@ def clip_dir(seed: int) -> Path:
 
 
 def generate(seed: int):  # type: ignore[no-untyped-def]  # -> generator.Clip
-    from generator import Clip
+    from generator import Clip, Voice, speak
 
     folder = clip_dir(seed)
     truth_path = folder / "truth.json"
@@ -208,8 +213,13 @@ def generate(seed: int):  # type: ignore[no-untyped-def]  # -> generator.Clip
         return Clip(seed, folder / "clip.wav", Truth.load(truth_path))
     audio, phrases = _material()
     rng = random.Random(seed)
-    table = [p.words for p in phrases]
-    roles = [p.role for p in phrases]
+    table = [p.words for p in phrases] + [[f] for f in ESPEAK_FILLERS]
+    roles = [p.role for p in phrases] + ["espeak-filler"] * len(ESPEAK_FILLERS)
+    recorded = [i for i, r in enumerate(roles) if r == "filler"]
+    # The one recorded filler comes up about as often as all the synthetic ones together.
+    fillers = recorded * len(ESPEAK_FILLERS) + [
+        i for i, r in enumerate(roles) if r == "espeak-filler"
+    ]
 
     def substitute(ref: Ref, rng: random.Random) -> Ref | None:
         said = table[ref[0]][ref[1]]
@@ -224,7 +234,7 @@ def generate(seed: int):  # type: ignore[no-untyped-def]  # -> generator.Clip
         rng, table,
         [i for i, r in enumerate(roles) if r == "line"],
         [i for i, r in enumerate(roles) if r == "chatter"],
-        [i for i, r in enumerate(roles) if r == "filler"],
+        fillers,
         substitute, insert, Shape(max_lines=8, line_skew=2.0),
     )  # fmt: skip
     events: list[Event] = []
@@ -237,9 +247,24 @@ def generate(seed: int):  # type: ignore[no-untyped-def]  # -> generator.Clip
         events.append(Event(start / RATE, at / RATE, kind, label, **fields))  # type: ignore[arg-type]
         pieces.append(samples)
 
+    jitter = random.Random(seed + 1)
+    with tempfile.TemporaryDirectory(prefix="cuthuman-") as tmp:
+        synthetic = [
+            speak(text, Voice("en-us", jitter.randint(90, 130), 50), Path(tmp))
+            for (text,) in table[len(phrases) :]
+        ]
     for step in layout.steps:
         if step.kind == "sil":
             add("sil", step.label, np.zeros(round(step.seconds * RATE), dtype=np.float32))
+            continue
+        if step.label == FILLER:
+            phrase = step.refs[0][0]
+            if phrase >= len(phrases):
+                add("say", FILLER, synthetic[phrase - len(phrases)], text=table[phrase][0],
+                    variant="espeak")  # fmt: skip
+            else:
+                add("say", FILLER, _spoken(step.refs, phrases, audio)[0][1], text="uh",
+                    variant="recorded")  # fmt: skip
             continue
         for kind, samples, text in _spoken(step.refs, phrases, audio):
             if kind == "sil":
@@ -249,7 +274,7 @@ def generate(seed: int):  # type: ignore[no-untyped-def]  # -> generator.Clip
                     variant=step.variant)  # fmt: skip
     script = [" ".join(table[p]) for p in layout.script_lines]
     meta = {"set": "human", "seed": seed, "human": VERSION, "media": "clip.wav",
-            "fillers": "recorded (chan3 um/uh)"}  # fmt: skip
+            "fillers": "recorded chan3 'uh' + espeak-ng en-us"}  # fmt: skip
     truth = Truth(script, events, at / RATE, list(layout.missing), meta)
     check(truth)
     folder.mkdir(parents=True, exist_ok=True)

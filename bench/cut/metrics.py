@@ -68,6 +68,10 @@ def score(spans: Iterable[Span], truth: Truth) -> dict[str, Any]:
         out[f"{name}_n"] = len(events)
         out[f"{name}_removed"] = len(events) - len(left)
         out[f"{name}_left"] = [_describe(e, kept) for e in left]
+    for source in ("recorded", "espeak"):  # the human set's fillers: which kind was left
+        found = [e for e in truth.events if e.label == FILLER and e.variant == source]
+        out[f"filler_{source}_n"] = len(found)
+        out[f"filler_{source}_removed"] = sum(_removed(kept, e) for e in found)
     repeats = [e for e in truth.events if e.label == BAD_TAKE and e.variant == "repeat"]
     out["repeat_n"] = len(repeats)
     out["repeat_removed"] = sum(_removed(kept, e) for e in repeats)
@@ -128,7 +132,9 @@ COUNTS = ("keep_n", "keep_fully", "keep_fraction_sum", "repeat_n", "repeat_remov
           "long_silence_n", "long_silence_shortened", "kept_s", "kept_good_s", "ideal_s",
           "cuts_inside_speech", "missing_n", "missing_reported", "missing_false",
           "wer_ref_words", "wer_s", "wer_d", "wer_i", "wer_errors", "wer_delta_errors",
-          "duration_s", "transcribe_s", "decide_s", "pipeline_s", "clips")  # fmt: skip
+          "duration_s", "transcribe_s", "decide_s", "pipeline_s", "clips",
+          "filler_recorded_n", "filler_recorded_removed", "filler_espeak_n",
+          "filler_espeak_removed")  # fmt: skip
 
 
 def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -141,6 +147,7 @@ def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             if isinstance(value, int | float) and not isinstance(value, bool):
                 total[key] = total.get(key, 0) + value
     total["clips"] = len(results)
+    total["wer_clips"] = sum("wer_ref_words" in r for r in results)
 
     def ratio(a: str, b: str) -> float | None:
         return total[a] / total[b] if total.get(b) else None
@@ -151,6 +158,8 @@ def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for name in CATEGORIES:
         out[f"{name}_removed"] = ratio(f"{name}_removed", f"{name}_n")
     out["repeat_removed"] = ratio("repeat_removed", "repeat_n")
+    for source in ("recorded", "espeak"):
+        out[f"filler_{source}_removed"] = ratio(f"filler_{source}_removed", f"filler_{source}_n")
     out["long_silence_shortened"] = ratio("long_silence_shortened", "long_silence_n")
     out["kept_time_precision"] = ratio("kept_good_s", "kept_s")
     out["cuts_inside_speech"] = total.get("cuts_inside_speech", 0)
