@@ -13,6 +13,7 @@ import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from difflib import SequenceMatcher
 from itertools import pairwise
 
 from roughy.speech.text import tokens
@@ -21,9 +22,10 @@ from roughy.speech.text import tokens
 MAX_SKIP = 3
 # A take is complete when it covers this share of the line and reaches its last two tokens.
 COMPLETE_COVERAGE = 0.6
-# One error (wrong, extra, missing word) is tolerated per this many line tokens: recogniser
-# slips in long lines. Below it, any error makes the take a wrong-word take.
-TOKENS_PER_TOLERATED_ERROR = 12
+# Wrong tokens absorbed at either end of an attempt, at most.
+MAX_ABSORB = 3
+# Tokens at least this alike (difflib's ratio) are taken for a recogniser's slip.
+LIKE = 0.5
 # An attempt is not extended across a silence this long.
 SENTENCE_PAUSE = 0.7
 
@@ -51,31 +53,49 @@ class Attempt:
     last: int  # last spoken token (inclusive)
     size: int  # tokens in the line
     matched: int  # line tokens said as written
-    errors: int  # wrong, extra, skipped and unsaid tokens
+    # Extra, skipped and unsaid tokens count 1 each; a wrong token less when it looks like the
+    # script's (see ``substitution_cost``).
+    errors: float
     complete: bool
 
     @property
-    def clean(self) -> bool:
-        return self.errors <= self.size // TOKENS_PER_TOLERATED_ERROR
-
-    @property
-    def score(self) -> int:
+    def score(self) -> float:
         return self.matched - self.errors
 
 
+def key(token: str) -> str:
+    """What two tokens share when they are the same word to the matcher: a recogniser's "it's"
+    for "its" or "donate" for "donates" is not a different word read."""
+    token = token.replace("'", "")
+    return token[:-1] if len(token) > 3 and token.endswith("s") else token
+
+
+def substitution_cost(said: str, written: str) -> float:
+    """How much a wrong token counts: a word read wrongly looks nothing like the script's
+    ("nearly" for "today": 1); a recogniser's slip often looks like it ("intermude" for
+    "interviewed", "making" for "baking": less). The same slip costs the same in every take."""
+    likeness = SequenceMatcher(None, said, written, autojunk=False).ratio()
+    return 1.0 - likeness if likeness >= LIKE else 1.0
+
+
 def find_attempts(
-    lines: Sequence[Sequence[str]], spoken: Sequence[str], pause_after: Sequence[float]
+    lines: Sequence[Sequence[str]],
+    spoken: Sequence[str],
+    pause_after: Sequence[float],
 ) -> list[Attempt]:
     """Complete takes and false starts of every line, in no particular order.
 
     ``pause_after[p]`` is the silence between spoken token ``p`` and the next one.
     """
+    written = lines
+    lines = [[key(t) for t in line] for line in lines]
+    spoken = [key(t) for t in spoken]
     found = _shared_pairs(lines, spoken)
     heads = {p for i, pairs in found.items() for p, j in pairs if j == 0}
     tails = {p for i, pairs in found.items() for p, j in pairs if j == len(lines[i]) - 1}
     attempts: list[Attempt] = []
     for i, pairs in found.items():
-        extender = _Extender(lines[i], spoken, pause_after, heads, tails)
+        extender = _Extender(lines[i], spoken, pause_after, heads, tails, written[i])
         chains = _without_overlaps(_chains(pairs, len(lines[i])))
         for k, chain in enumerate(chains):
             low = chains[k - 1][-1][0] if k else -1
@@ -156,7 +176,9 @@ class _Extender:
         pause_after: Sequence[float],
         heads: set[int],
         tails: set[int],
+        written: Sequence[str],
     ) -> None:
+        self.written = written  # the line's tokens as written; ``line`` holds their keys
         self.line = line
         self.spoken = spoken
         self.pause_after = pause_after
@@ -167,24 +189,40 @@ class _Extender:
         """``low``/``high``: spoken indices (exclusive) where neighbouring attempts lie."""
         chain = self._filled(self._forward(self._backward(chain, low), high))
         size = len(self.line)
-        errors = sum(max(q - p, k - j) - 1 for (p, j), (q, k) in pairwise(chain))
+        errors = sum(self._gap_cost(a, b) for a, b in pairwise(chain))
         (first, first_j), (last, last_j) = chain[0], chain[-1]
         errors += first_j + size - 1 - last_j
-        complete = last_j >= size - 2 and len(chain) >= COMPLETE_COVERAGE * size
-        # A wrong first or last word is still part of the take: absorb the spoken token there.
-        if (
-            first_j == 1
-            and self._joins(first - 1, first, low, high)
-            and first - 1 not in self.tails
+        # Wrong words at either end are still part of the take (the recogniser mangles the odd
+        # word): the spoken tokens there are absorbed as wrong words, not as unsaid ones.
+        head = 0
+        while (
+            head < min(first_j, MAX_ABSORB)
+            and self._joins(first - head - 1, first - head, low, high)
+            and first - head - 1 not in self.tails
         ):
-            first -= 1
-        if (
-            last_j == size - 2
-            and self._joins(last + 1, last, low, high)
-            and last + 1 not in self.heads
+            head += 1
+            errors += substitution_cost(self.spoken[first - head], self.written[first_j - head]) - 1
+        tail = 0
+        while (
+            tail < min(size - 1 - last_j, MAX_ABSORB)
+            and self._joins(last + tail + 1, last + tail, low, high)
+            and last + tail + 1 not in self.heads
         ):
-            last += 1
+            tail += 1
+            errors += substitution_cost(self.spoken[last + tail], self.written[last_j + tail]) - 1
+        complete = last_j + tail >= size - 2 and len(chain) >= COMPLETE_COVERAGE * size
+        first, last = first - head, last + tail
         return Attempt(index, first, last, size, len(chain), errors, complete)
+
+    def _gap_cost(self, a: Pair, b: Pair) -> float:
+        """Errors between two matches: wrong tokens paired in order, the rest extra or unsaid."""
+        (p, j), (q, k) = a, b
+        said, unsaid = q - p - 1, k - j - 1
+        wrong = min(said, unsaid)
+        cost = float(max(said, unsaid) - wrong)
+        for n in range(1, wrong + 1):
+            cost += substitution_cost(self.spoken[p + n], self.written[j + n])
+        return cost
 
     def _joins(self, p: int, neighbour: int, low: int, high: int) -> bool:
         """Whether spoken token ``p`` lies in (low, high) with no long pause to ``neighbour``."""

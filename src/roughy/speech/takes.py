@@ -2,10 +2,13 @@
 
 With a script, every line's attempts are found (``roughy.speech.script``) and one complete take
 per line is chosen so that the chosen takes follow the script's order: a DP over lines that first
-covers as many lines as it can, then by policy prefers the *last* clean take (no wrong words; the
-last wrong one when a line has no clean take) or the *best* (highest match score, ties going to
-the later take). Without a script, the speech is split into sentences, and a sentence whose
-beginning the next sentence says again is a restart. Either way, fillers and long pauses inside
+covers as many lines as it can, then by policy prefers the *last* clean take or the *best*
+(highest match score, ties going to the later take). A take is clean when it has no more errors
+than the line's best take, give or take ``CLEAN_MARGIN``: the recogniser's own slips ("making"
+for "baking") cost less than a misread word and recur alike in every take of a line.
+
+Without a script, the speech is split into sentences, and a sentence whose beginning the next
+sentence says again is a restart. Either way, fillers and long pauses inside
 kept speech go, and ``roughy.speech.snap`` puts every cut in a pause.
 """
 
@@ -36,6 +39,9 @@ from roughy.speech.types import (
 # Without a script: a sentence is a restart of the next one when this share of its tokens
 # recurs, in order, at the next one's start; a retake (not a false start) when it also says this
 # share of the next one.
+# A take counts as read right when it has at most this many errors more than the line's best
+# take: the recogniser's slips differ from take to take, a misread word costs about one.
+CLEAN_MARGIN = 0.3
 RESTART_OVERLAP = 0.6
 REPEAT_SHARE = 0.8
 
@@ -173,12 +179,14 @@ def choose_takes(
     best: tuple[int, int] = (0, -1)
     for line in sorted(by_line):
         ranked = _ranked(attempts, by_line[line])
+        fewest = min(attempts[n].errors for n in by_line[line])
         scored = []
         for n in by_line[line]:
             first, last = spans[n]
             total, previous = tree.query(first - 1)
             back[n] = previous
-            scored.append((total + _weight(attempts[n], ranked[n], policy), n, last))
+            clean = attempts[n].errors <= fewest + CLEAN_MARGIN
+            scored.append((total + _weight(attempts[n], clean, ranked[n], policy), n, last))
         for total, n, last in scored:
             tree.update(last, (total, n))
             best = max(best, (total, n))
@@ -196,11 +204,11 @@ def _ranked(attempts: Sequence[Attempt], ns: list[int]) -> dict[int, int]:
     return {n: rank for rank, n in enumerate(by_time)}
 
 
-def _weight(attempt: Attempt, rank: int, policy: TakePolicy) -> int:
+def _weight(attempt: Attempt, clean: bool, rank: int, policy: TakePolicy) -> int:
     if policy == "last":
-        parts = (1, int(attempt.clean), rank, attempt.matched)
+        parts = (1, int(clean), rank, attempt.matched)
     else:
-        parts = (1, 0, max(attempt.score, 0), rank)
+        parts = (1, 0, max(round(attempt.score * 100), 0), rank)
     weight = 0
     for part in parts:
         weight = weight * _RADIX + part
