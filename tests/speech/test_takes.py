@@ -348,7 +348,9 @@ def test_snap_picks_the_quietest_frame_in_the_window_and_stays_in_the_pause() ->
 
 def test_decide_snaps_cut_points_to_quiet_frames_within_pauses() -> None:
     rec = Recording().say("So today we", then=1.0).say("So today we are going to bake bread.")
-    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.5)
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.05)  # room tone in the pauses
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
     first_kept = rec.words[3]
     quiet = int((first_kept.start - 0.08 - 0.03) / FRAME_SECONDS)
     levels[quiet] = 0.01
@@ -359,6 +361,22 @@ def test_decide_snaps_cut_points_to_quiet_frames_within_pauses() -> None:
     )
     check_consistent(plan, rec.words, rec.duration)
     assert plan.segments[0].start == pytest.approx((quiet + 0.5) * FRAME_SECONDS)
+
+
+def test_a_cut_moves_out_of_speech_the_recogniser_heard_no_word_in() -> None:
+    """Loud sound in a dropped pause right before a kept take is a word the recogniser
+    missed: the cut moves back to where the pause falls quiet, not into the take's first word."""
+    rec = Recording().say("Sorry.", then=2.0).say(LINE1)
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    take = rec.words[1]
+    unheard = take.start - 0.6  # 0.6 s of speech with no word, right before the take
+    levels[int(unheard / FRAME_SECONDS) : int(take.start / FRAME_SECONDS)] = 0.4
+    plan = decide(rec.words, LINE1, duration=rec.duration, levels=levels)
+    check_consistent(plan, rec.words, rec.duration)
+    assert plan.segments[0].start == pytest.approx(unheard, abs=FRAME_SECONDS)
+    assert plan.segments[0].start > rec.words[0].end
 
 
 @st.composite
@@ -403,3 +421,19 @@ def test_no_cut_inside_any_word_and_decisions_tile_the_timeline(
         kept_lines = {d.line for d in items(plan) if d.keep and d.kind == "word"}
         assert kept_lines.isdisjoint(plan.missing_lines)
         assert set(plan.missing_lines) | kept_lines == set(range(1, lines + 1)) or not lines
+
+
+def test_an_aligner_filler_touching_a_kept_word_stays_a_heard_one_goes() -> None:
+    """A "filler" only the aligner found, glued to a kept word, is most often a sound of that
+    word (or a word the recogniser missed): cutting it would clip speech. One the recogniser
+    heard too is cut out wherever it is."""
+    for confidence, kept in ((0.5, True), (0.9, False)):
+        rec = Recording().say("The quick brown fox", then=0.0)
+        rec.words.append(Word("ah", rec.at, rec.at + 0.2, "filler", confidence))
+        rec.at += 0.2
+        rec.say("jumps over the lazy dog.")
+        plan = rec.decide(SCRIPT)
+        check_consistent(plan, rec.words, rec.duration)
+        (filler,) = [d for d in items(plan) if d.kind == "filler"]
+        assert filler.keep is kept
+        assert len(plan.segments) == (1 if kept else 2)

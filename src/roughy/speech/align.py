@@ -22,7 +22,7 @@ from pocketsphinx import Decoder
 from roughy.speech.audio import frame_levels
 from roughy.speech.g2p import G2PUnavailable, arpabet
 from roughy.speech.text import tokens
-from roughy.speech.types import FRAME_SECONDS, SAMPLE_RATE, Word
+from roughy.speech.types import ALIGNER_FILLER_CONFIDENCE, FRAME_SECONDS, SAMPLE_RATE, Word
 
 MAX_CHUNK = 25.0  # seconds of words per alignment; pocketsphinx gives up on much longer ones
 SPLIT_GAP = 1.5  # a pause this long always ends a chunk
@@ -39,7 +39,7 @@ FILLER_PRIOR = 1e-33
 # word after a pause ("again. [1 s] The quick") was pulled back onto the tail of the word
 # before it, and the cut then kept that tail; 0.1 puts it where it was said.
 SILENCE_PRIOR = 0.1
-FILLER_CONFIDENCE = 0.5  # pocketsphinx gives no useful posterior in this mode
+FILLER_CONFIDENCE = ALIGNER_FILLER_CONFIDENCE  # pocketsphinx gives no useful posterior here
 MIN_FILLER = 0.06  # shorter aligner fillers are noise
 
 _SOFT = 0.02  # sound above this fraction of a word's peak still belongs to it

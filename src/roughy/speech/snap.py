@@ -18,6 +18,10 @@ from roughy.speech.types import FRAME_SECONDS, CutOptions, Span
 
 Levels = NDArray[np.floating[Any]]
 
+# Sound this far from the background towards the speech level is speech (see ``_outward``).
+LOUD = 0.1
+QUIET_RUN = 0.08  # quiet this long ends the sound a cut moves out of
+
 
 def snap(at: float, low: float, high: float, levels: Levels | None, window: float) -> float:
     """The centre of the quietest frame within ``at ± window``, staying in [low, high].
@@ -73,10 +77,53 @@ def cut_segments(
             end = math.nan
         else:
             continue
+        if levels is not None and len(levels):
+            if right:
+                start = _outward(start, low, levels, -1)
+            if left:
+                end = _outward(end, high, levels, 1)
         if left and opened is not None:
             if end > opened:
                 segments.append(Span(opened, end))
             opened = None
         if right:
             opened = start
-    return segments
+    return _merged(segments)
+
+
+def _outward(at: float, bound: float, levels: Levels, step: int) -> float:
+    """A cut moved out of sound the recogniser heard no word in, towards ``bound``.
+
+    A pause that is loud at the cut holds speech the words do not show (a word the recogniser
+    dropped): the cut moves on through it, across dips of at most ``QUIET_RUN``, to where the
+    pause falls quiet, never past ``bound`` (the next word's edge).
+    """
+    loud = _loud_level(levels)
+    frame = int(at / FRAME_SECONDS) if step > 0 else int(at / FRAME_SECONDS) - 1
+    edge, quiet = at, 0
+    while 0 <= frame < len(levels) and quiet * FRAME_SECONDS < QUIET_RUN:
+        here = (frame + (1 if step > 0 else 0)) * FRAME_SECONDS
+        if (here - bound) * step > 0:
+            break
+        if levels[frame] >= loud:
+            edge, quiet = here, 0
+        else:
+            quiet += 1
+        frame += step
+    return edge
+
+
+def _loud_level(levels: Levels) -> float:
+    """Halfway, in level, between the recording's background and its speech."""
+    floor, speech = np.percentile(levels, [10, 90])
+    return float(floor + LOUD * (speech - floor))
+
+
+def _merged(segments: list[Span]) -> list[Span]:
+    out: list[Span] = []
+    for segment in segments:
+        if out and segment.start <= out[-1].end:
+            out[-1] = Span(out[-1].start, max(out[-1].end, segment.end))
+        else:
+            out.append(segment)
+    return out

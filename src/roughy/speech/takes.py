@@ -26,6 +26,7 @@ from roughy.speech.script import SENTENCE_PAUSE, Attempt, find_attempts, script_
 from roughy.speech.snap import Levels, cut_segments
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import (
+    ALIGNER_FILLER_CONFIDENCE,
     CutOptions,
     CutPlan,
     Decision,
@@ -42,6 +43,9 @@ from roughy.speech.types import (
 # A take counts as read right when it has at most this many errors more than the line's best
 # take: the recogniser's slips differ from take to take, a misread word costs about one.
 CLEAN_MARGIN = 0.3
+# A filler closer than this to a kept word is taken for part of it (see ``_glued_to_kept``).
+GLUED = 0.03
+GLUED_SIDES = 1
 RESTART_OVERLAP = 0.6
 REPEAT_SHARE = 0.8
 
@@ -58,6 +62,7 @@ class Label:
 
 
 _KEPT = Label(keep=True)
+_DROPPED = Label(keep=False)
 
 
 def decide(
@@ -305,7 +310,23 @@ def _with_fillers(
             after = label
         else:
             out[k] = _filler_label(items[k], before[k], after, shortest)
+            if not out[k].keep and _glued_to_kept(items, labels, k):
+                out[k] = Label(keep=True, line=(after or before[k] or _KEPT).line)
     return out
+
+
+def _glued_to_kept(items: Sequence[Word], labels: Sequence[Label | None], k: int) -> bool:
+    """Whether a filler touches a kept word: the aligner's "filler" there is most often a sound
+    of that word (a vowel, a word the recogniser missed), and a cut there would clip it."""
+    word = items[k]
+    if word.confidence > ALIGNER_FILLER_CONFIDENCE:
+        return False  # the recogniser heard it too
+    touching = 0
+    if k > 0 and word.start - items[k - 1].end < GLUED:
+        touching += (labels[k - 1] or _DROPPED).keep
+    if k + 1 < len(items) and items[k + 1].start - word.end < GLUED:
+        touching += (labels[k + 1] or _DROPPED).keep
+    return touching >= GLUED_SIDES
 
 
 def _filler_label(word: Word, before: Label | None, after: Label | None, shortest: float) -> Label:

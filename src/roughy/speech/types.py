@@ -13,6 +13,8 @@ FRAME_SECONDS = 0.01
 SAMPLE_RATE = 16_000
 
 WordKind = Literal["word", "filler"]
+# The confidence of a filler only the aligner found (the recogniser wrote no word there).
+ALIGNER_FILLER_CONFIDENCE = 0.5
 DecisionKind = Literal["word", "filler", "pause"]
 # Why a span was dropped; ``retake`` decisions name the script line they repeat.
 DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
