@@ -51,7 +51,17 @@ def settle(rt: Runtime, cut_id: str) -> None:
     from roughy.speech.takes import decide  # numpy stays out of the API processes
 
     started = time.monotonic()
-    plan = decide(words, cut.script, duration=duration, levels=levels, options=options(rt.settings))
+    try:
+        plan = decide(
+            words, cut.script, duration=duration, levels=levels, options=options(rt.settings)
+        )
+    except Exception:  # a bug: deciding again gives the same answer, so the cut fails now
+        log.exception("cut not decided", extra={"cut_id": cut_id})
+        with rt.db.session() as session:
+            service.fail(
+                session, cut, "cut_failed", "The cut could not be decided; it has been logged."
+            )
+        return
     with rt.db.session() as session:
         service.complete(session, cut, plan)
     log.info(
