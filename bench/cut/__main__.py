@@ -83,6 +83,7 @@ def run_clip(kind: str, seed: int, options: dict[str, Any]) -> dict[str, Any]:
         result = engine.cut(clip.media, key, truth.script_text, options["model"],
                             options["threads"], not options["fresh"])  # fmt: skip
         spans["roughy"] = result.pop("spans")
+        result["engine_version"] = engine.engine_version()
         extra["roughy"] = result
     out: dict[str, Any] = {"set": kind, "seed": seed, "duration": truth.duration,
                            "meta": truth.meta, "methods": {}}  # fmt: skip
@@ -110,6 +111,7 @@ def run_clip(kind: str, seed: int, options: dict[str, Any]) -> dict[str, Any]:
             score["decide_s"] = info["decide_s"]
             score["pipeline_s"] = info["transcribe_s"] + info["decide_s"]
             score["cached_transcript"] = info["cached"]
+            score["engine_version"] = info["engine_version"]
             score["decisions"] = info["decisions"]
             score["words"] = info["words"]
         out["methods"][method] = score
@@ -209,6 +211,7 @@ def main() -> int:
                else seeds}  # fmt: skip
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tables = []
+    version = engine.engine_version() if use_engine else None
     for kind in kinds:
         began = time.perf_counter()
         log(f"{kind}: generating {len(seeds)} clips")
@@ -240,11 +243,14 @@ def main() -> int:
         print(text + "\n", flush=True)
         record = {
             "set": kind, "seeds": seeds, "tuning": bool(args.tune), "options": options,
-            "engine_version": engine.engine_version() if use_engine else None,
+            "engine_version": version,
+            "engine_changed_during_run": use_engine and engine.engine_version() != version,
             "generator_version": generator.GENERATOR_VERSION, "human_version": human.VERSION,
             "machine": machine(), "date": stamp, "wall_s": time.perf_counter() - began,
             "summary": summary, "table": text, "clips": results,
         }  # fmt: skip
+        if record["engine_changed_during_run"]:
+            log("WARNING: src/roughy/speech changed during the run: clips used different engines")
         path = CACHE / f"results-{kind}-{stamp}.json"
         path.write_text(json.dumps(record, indent=1, default=str))
         log(f"{kind}: {time.perf_counter() - began:.0f} s, results in {path}")
