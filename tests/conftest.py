@@ -140,6 +140,9 @@ def start_server(
         "ROUGHY_PORT": str(port),
         "ROUGHY_LOG_JSON": "true",
         "ROUGHY_SPEECH_MODELS_DIR": str(SPEECH_MODELS_DIR),
+        # Servers made for one test transcribe at a cut only: their long noise recordings
+        # would keep the CPU busy for minutes. The session's server keeps the default.
+        "ROUGHY_TRANSCRIBE_ON_READY": "false",
         **queue,
         **env,
     }
@@ -200,7 +203,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 @pytest.fixture(scope="session")
 def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    srv = start_server(tmp_path_factory.mktemp("server"), database_url)
+    srv = start_server(
+        tmp_path_factory.mktemp("server"), database_url, ROUGHY_TRANSCRIBE_ON_READY="true"
+    )
     yield srv
     srv.stop()
 

@@ -379,3 +379,17 @@ def test_the_api_process_loads_no_speech_engine() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_a_ready_asset_is_transcribed_before_any_cut(
+    client: httpx.Client, project: dict[str, Any], tmp_path: Path
+) -> None:
+    path = tmp_path / "hello.wav"
+    speak(["Hello there, this is a short recording."], path)
+    asset_id = ready_asset(client, project["id"], path.read_bytes())
+    deadline = time.monotonic() + 120
+    while (body := client.get(f"/v1/assets/{asset_id}/transcript").json())["state"] != "completed":
+        assert body["state"] in ("pending", "processing") and time.monotonic() < deadline, body
+        time.sleep(0.2)
+    assert "recording" in " ".join(w["text"] for w in body["words"]).lower()
+    assert client.get("/v1/cuts", params={"asset_id": asset_id}).json()["total"] == 0

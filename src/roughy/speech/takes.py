@@ -46,6 +46,7 @@ CLEAN_MARGIN = 0.3
 # A filler closer than this to a kept word is taken for part of it (see ``_glued_to_kept``).
 GLUED = 0.03
 GLUED_SIDES = 1
+SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after all
 RESTART_OVERLAP = 0.6
 REPEAT_SHARE = 0.8
 
@@ -319,8 +320,8 @@ def _glued_to_kept(items: Sequence[Word], labels: Sequence[Label | None], k: int
     """Whether a filler touches a kept word: the aligner's "filler" there is most often a sound
     of that word (a vowel, a word the recogniser missed), and a cut there would clip it."""
     word = items[k]
-    if word.confidence > ALIGNER_FILLER_CONFIDENCE:
-        return False  # the recogniser heard it too
+    if word.confidence > ALIGNER_FILLER_CONFIDENCE or word.end - word.start >= SOUND_OF_A_WORD:
+        return False  # the recogniser heard it too, or it is as long as a real hesitation
     touching = 0
     if k > 0 and word.start - items[k - 1].end < GLUED:
         touching += (labels[k - 1] or _DROPPED).keep
