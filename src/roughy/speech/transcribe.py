@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 from faster_whisper import WhisperModel
-from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from roughy.speech.align import align
 from roughy.speech.audio import frame_levels, load_audio
@@ -26,8 +25,6 @@ from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word, WordKind
 
 ALIGNED_LANGUAGES = frozenset({"en"})
-TAKE_PAUSE = 0.6  # seconds of silence between two stretches Whisper decodes apart
-STRETCH_PAD_MS = 200
 _SENTENCE_END = ".,!?;:…"
 
 _models: dict[tuple[Path, int], Any] = {}
@@ -53,16 +50,13 @@ def transcribe(
 ) -> Transcript:
     whisper = _model(model_dir, threads)
     hint = language.split("-")[0].split("_")[0].lower() if language else None
-    stretches = speech_stretches(samples)
-    if not stretches:
-        return Transcript(hint or "en", len(samples) / SAMPLE_RATE, (), model_label(model_dir))
     segments, info = whisper.transcribe(
         samples,
         language=hint,
         beam_size=5,
         word_timestamps=True,
         condition_on_previous_text=False,
-        clip_timestamps=[t for stretch in stretches for t in stretch],
+        vad_filter=True,
     )
     detected: str = info.language
     words: list[Word] = []
@@ -81,23 +75,6 @@ def transcribe(
         words=tuple(words),
         model=name,
     )
-
-
-def speech_stretches(samples: npt.NDArray[np.float32]) -> list[tuple[float, float]]:
-    """Where someone speaks, in seconds: Silero VAD (bundled with faster-whisper), split at
-    pauses of ``TAKE_PAUSE``.
-
-    Whisper decodes each stretch on its own. Given a 30 s window holding two takes of a line,
-    it writes the line once and drops the repeat (measured: a whole final take unheard); takes
-    are separated by pauses, so one stretch rarely holds two.
-    """
-    options = VadOptions(
-        min_silence_duration_ms=round(TAKE_PAUSE * 1000), speech_pad_ms=STRETCH_PAD_MS
-    )
-    return [
-        (found["start"] / SAMPLE_RATE, found["end"] / SAMPLE_RATE)
-        for found in get_speech_timestamps(samples, options)
-    ]
 
 
 def _split(spoken: str, start: float, end: float, probability: float, language: str) -> list[Word]:
