@@ -393,3 +393,26 @@ def test_a_ready_asset_is_transcribed_before_any_cut(
         time.sleep(0.2)
     assert "recording" in " ".join(w["text"] for w in body["words"]).lower()
     assert client.get("/v1/cuts", params={"asset_id": asset_id}).json()["total"] == 0
+
+
+def test_two_takes_back_to_back_keep_the_second_without_its_um(
+    client: httpx.Client, project: dict[str, Any], tmp_path: Path
+) -> None:
+    """The README's recording: a take, then at once the same line again with an "um". Whisper,
+    given both in one window, writes the line once; the repeat is decoded on its own."""
+    path = tmp_path / "back-to-back.wav"
+    first, *second = speak(
+        [LINE, 1.5, "The quick brown fox.", 0.1, "Um.", 0.1, "Jumps over the lazy dog.", 0.5], path
+    )
+    take_a, um, take_b = second
+    asset_id = ready_asset(client, project["id"], path.read_bytes())
+    r = client.post("/v1/cuts", json={"asset_id": asset_id, "script": LINE})
+    cut = wait_for_cut(client, r.json()["id"])
+    assert cut["state"] == "completed", cut
+    segments = spans(cut["segments"])
+    for part in (take_a, take_b):
+        assert kept(segments, part.start, part.end) == pytest.approx(
+            part.end - part.start, abs=0.002
+        )
+    for part in (first, um):
+        assert kept(segments, part.start + EDGE, part.end - EDGE) == 0

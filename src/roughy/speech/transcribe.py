@@ -11,12 +11,14 @@ named as the aligner heard them (``uh``, ``um``, ``ah``, ``er``, ``hmm``).
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 from faster_whisper import WhisperModel
+from faster_whisper.vad import VadOptions, get_speech_timestamps
 
 from roughy.speech.align import align
 from roughy.speech.audio import frame_levels, load_audio
@@ -25,6 +27,8 @@ from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word, WordKind
 
 ALIGNED_LANGUAGES = frozenset({"en"})
+MIN_HOLE = 0.5  # speech this long with no word in it is decoded again on its own
+COVER_PAD = 0.15  # a word covers this much around it (Whisper's edges are rough)
 _SENTENCE_END = ".,!?;:…"
 
 _models: dict[tuple[Path, int], Any] = {}
@@ -50,21 +54,23 @@ def transcribe(
 ) -> Transcript:
     whisper = _model(model_dir, threads)
     hint = language.split("-")[0].split("_")[0].lower() if language else None
-    segments, info = whisper.transcribe(
-        samples,
-        language=hint,
-        beam_size=5,
-        word_timestamps=True,
-        condition_on_previous_text=False,
-        vad_filter=True,
-    )
+    options: dict[str, Any] = {
+        "beam_size": 5,
+        "word_timestamps": True,
+        "condition_on_previous_text": False,
+    }
+    segments, info = whisper.transcribe(samples, language=hint, vad_filter=True, **options)
     detected: str = info.language
-    words: list[Word] = []
-    for segment in segments:
-        for heard in segment.words or ():
-            words.extend(
-                _split(heard.word, heard.start, heard.end, float(heard.probability), detected)
-            )
+    words = _words(segments, detected)
+    holes = unheard_speech(samples, words)
+    if holes:
+        again, _ = whisper.transcribe(
+            samples,
+            language=detected,
+            clip_timestamps=[t for hole in holes for t in hole],
+            **options,
+        )
+        words = sorted(words + _words(again, detected), key=lambda w: w.start)
     name = model_label(model_dir)
     if detected in ALIGNED_LANGUAGES and words:
         words = align(samples, words)
@@ -75,6 +81,40 @@ def transcribe(
         words=tuple(words),
         model=name,
     )
+
+
+def _words(segments: Any, language: str) -> list[Word]:
+    words: list[Word] = []
+    for segment in segments:
+        for heard in segment.words or ():
+            words.extend(
+                _split(heard.word, heard.start, heard.end, float(heard.probability), language)
+            )
+    return words
+
+
+def unheard_speech(
+    samples: npt.NDArray[np.float32], words: Sequence[Word]
+) -> list[tuple[float, float]]:
+    """Stretches of speech (Silero VAD, bundled with faster-whisper) that no word covers.
+
+    Given a window holding two takes of one line, Whisper writes the line once and drops the
+    repeat (measured: a whole second take unheard). Decoded on its own, the repeat is heard.
+    """
+    options = VadOptions(min_silence_duration_ms=300, speech_pad_ms=100)
+    holes: list[tuple[float, float]] = []
+    covered = [(w.start - COVER_PAD, w.end + COVER_PAD) for w in words]
+    for found in get_speech_timestamps(samples, options):
+        start, end = found["start"] / SAMPLE_RATE, found["end"] / SAMPLE_RATE
+        for low, high in covered:
+            if high <= start or low >= end:
+                continue
+            if low - start >= MIN_HOLE:
+                holes.append((start, low))
+            start = max(start, high)
+        if end - start >= MIN_HOLE:
+            holes.append((start, end))
+    return holes
 
 
 def _split(spoken: str, start: float, end: float, probability: float, language: str) -> list[Word]:
