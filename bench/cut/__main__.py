@@ -225,6 +225,10 @@ def main() -> int:
                 pool.map(run_clip, [kind] * len(order), order, [options] * len(order)), 1
             ):
                 results.append(result)
+                if done % 10 == 0:  # a run cut short still leaves what it measured
+                    partial = CACHE / f"results-{kind}-{stamp}.partial.json"
+                    partial.write_text(json.dumps({"set": kind, "options": options,
+                                                   "clips": results}, default=str))  # fmt: skip
                 roughy = result["methods"].get("roughy", {})
                 log(
                     f"  [{done}/{len(order)}] seed {result['seed']} {result['duration']:.0f} s"
