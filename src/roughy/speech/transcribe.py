@@ -27,7 +27,7 @@ from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word, WordKind
 
 ALIGNED_LANGUAGES = frozenset({"en"})
-MIN_HOLE = 0.5  # speech this long with no word in it is decoded again on its own
+MIN_HOLE = 1.0  # speech this long with no word in it is decoded again on its own
 COVER_PAD = 0.15  # a word covers this much around it (Whisper's edges are rough)
 _SENTENCE_END = ".,!?;:…"
 
