@@ -5,7 +5,6 @@ Fast (a few seconds): no Whisper, no renders. The benchmark itself is ``python b
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
@@ -33,9 +32,6 @@ def test_layouts_label_every_line_once() -> None:
     selfcheck.check_layouts(range(200))
 
 
-@pytest.mark.skipif(
-    not all(shutil.which(t) for t in ("espeak-ng", "sox")), reason="needs espeak-ng and sox"
-)
 def test_a_generated_clip_matches_its_truth(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

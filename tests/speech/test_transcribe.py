@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import shutil
 import subprocess
 import sys
 import wave
@@ -24,11 +23,6 @@ from roughy.speech.models import ModelUnavailable, prepare_model
 from roughy.speech.text import tokens
 from roughy.speech.transcribe import transcribe, transcribe_file
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word
-
-pytestmark = pytest.mark.skipif(
-    not all(shutil.which(tool) for tool in ("espeak-ng", "sox", "ffmpeg")),
-    reason="needs espeak-ng, sox and ffmpeg",
-)
 
 EDGE_TOLERANCE = 0.1
 PHRASE_1 = "the quick brown fox jumps over the lazy dog"
