@@ -10,6 +10,7 @@ from typing import Any
 
 import uuid_utils
 from sqlalchemy import DateTime, Engine, String, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -51,6 +52,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 ID = String(36)
+
+
+def upsert_into(session: Session, table: Any) -> Any:
+    """An INSERT of the session's dialect, which takes ``on_conflict_do_*`` (PostgreSQL, SQLite)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
 
 
 class Base(DeclarativeBase):

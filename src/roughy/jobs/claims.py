@@ -20,10 +20,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from roughy.db import Database, new_id, utcnow
+from roughy.db import Database, new_id, upsert_into, utcnow
 from roughy.jobs.models import JobClaim
 
 log = logging.getLogger("roughy.jobs")
@@ -40,9 +39,7 @@ class Claim:
 
 
 def _upsert(session: Session, **values: Any) -> Any:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    return insert(JobClaim).values(**values)
+    return upsert_into(session, JobClaim).values(**values)
 
 
 def _holder() -> str:

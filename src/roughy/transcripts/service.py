@@ -8,13 +8,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from roughy.accounts.models import Account
 from roughy.assets import service as assets
 from roughy.assets.models import Asset
-from roughy.db import utcnow
+from roughy.db import upsert_into, utcnow
 from roughy.errors import not_found
 from roughy.speech import types as speech
 from roughy.transcripts.models import Transcript
@@ -27,9 +26,8 @@ OPEN = ("pending", "processing")
 
 def ensure(session: Session, asset: Asset) -> bool:
     """The asset's transcript exists from here on; True when this call created it."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = (
-        insert(Transcript)
+        upsert_into(session, Transcript)
         .values(
             asset_id=asset.id, account_id=asset.account_id, state="pending", created_at=utcnow()
         )
