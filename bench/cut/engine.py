@@ -1,8 +1,10 @@
 """Roughy's cut engine as the bench runs it: ``transcribe_file`` then ``decide``, both timed.
 
-Transcripts can be cached by (clip, model, engine version) to re-run only the decision; the
-engine version is a hash of ``src/roughy/speech/*.py``, so any change there transcribes again.
-A cached transcript carries the wall time of the run that made it, flagged ``cached``.
+Transcripts can be cached by (clip, model, transcriber version) to re-run only the decision.
+The transcriber version hashes the ``src/roughy/speech/*.py`` files a transcript depends on
+(all but the decision's own ``DECISION_ONLY``), so a change there transcribes again while a
+change to the decision does not. The engine version, reported with the results, hashes them
+all. A cached transcript carries the wall time of the run that made it, flagged ``cached``.
 """
 
 from __future__ import annotations
@@ -25,11 +27,23 @@ MODELS = CACHE / "models"
 SPEECH_SRC = HERE.parent.parent / "src" / "roughy" / "speech"
 
 
-def engine_version() -> str:
+DECISION_ONLY = frozenset({"takes.py", "script.py", "snap.py"})
+
+
+def _version(skip: frozenset[str] = frozenset()) -> str:
     digest = hashlib.sha256()
     for path in sorted(SPEECH_SRC.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        if path.name not in skip:
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
+
+
+def engine_version() -> str:
+    return _version()
+
+
+def transcriber_version() -> str:
+    return _version(DECISION_ONLY)
 
 
 def available() -> bool:
@@ -44,7 +58,7 @@ def transcribe(
     """The transcript and levels of ``media``, its wall time, and whether it came from cache."""
     from roughy.speech.transcribe import transcribe_file
 
-    folder = CACHE / "transcripts" / f"{model}-{engine_version()}"
+    folder = CACHE / "transcripts" / f"{model}-{transcriber_version()}"
     stem = folder / key
     if use_cache and stem.with_suffix(".json").exists():
         data = json.loads(stem.with_suffix(".json").read_text())
