@@ -33,9 +33,11 @@ CATEGORIES = {"filler": FILLER, "false_start": FALSE_START, "bad_take": BAD_TAKE
 
 
 def normalised(spans: Iterable[Span], duration: float) -> list[Span]:
-    """Sorted, clipped to the clip, touching or overlapping spans joined."""
+    """Sorted, clipped to the clip, touching or overlapping spans joined; plain floats, so
+    that no count derived from them is a numpy scalar (the results' JSON writes those as
+    strings, which ``aggregate`` then leaves out)."""
     out: list[Span] = []
-    for start, end in sorted((max(0.0, a), min(duration, b)) for a, b in spans):
+    for start, end in sorted((max(0.0, float(a)), min(duration, float(b))) for a, b in spans):
         if end <= start:
             continue
         if out and start <= out[-1][1] + 1e-9:
