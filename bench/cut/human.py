@@ -41,7 +41,7 @@ from audio import RATE, Samples, read_wav, to_16k_trimmed, write_wav
 from layout import Ref, Shape, draw
 from truth import FILLER, GAP, Event, Truth, check
 
-VERSION = 2
+VERSION = 3  # 3: chan3b starts after the "did it, did it" of another voice
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "human"
 PACKAGES = {
@@ -81,7 +81,7 @@ SOURCES = (
            " about um how easy we want to make it for people to bleep things out uh morgan wants"
            " to make it hard", (0.0, 9.95)),
     Source("chan3b", "pocketsphinx", _PS + "regression/chan3.wav",
-           "i didn't even check yesterday whether it was moving", (16.2, 19.6)),
+           "i didn't even check yesterday whether it was moving", (16.95, 19.6)),
     Source("goforward", "pocketsphinx", _PS + "data/goforward.raw", "go forward ten meters",
            raw_rate=16_000),
     Source("something", "pocketsphinx", _PS + "data/something.raw",
@@ -134,7 +134,8 @@ def _fetch(package: str) -> Path:
 
 
 def _extract(source: Source) -> Path:
-    out = CACHE / "src" / f"{source.name}.wav"
+    window = "-{:g}-{:g}".format(*source.window) if source.window else ""
+    out = CACHE / "src" / f"{source.name}{window}.wav"
     if out.exists():
         return out
     archive = _fetch(source.package)

@@ -21,6 +21,12 @@ Levels = NDArray[np.floating[Any]]
 # Sound this far from the background towards the speech level is speech (see ``_outward``).
 LOUD = 0.1
 QUIET_RUN = 0.08  # quiet this long ends the sound a cut moves out of
+# Two words that touch with a quiet run this long inside one of them, near where they meet,
+# were misplaced by the aligner: the pause lies there (see ``refit``). Longer than the closure
+# of a stop consonant.
+PAUSE_RUN = 0.12
+TOUCHING = 0.05
+SEEK = 0.3  # how far from where two words meet the pause between them is looked for
 
 
 def snap(at: float, low: float, high: float, levels: Levels | None, window: float) -> float:
@@ -42,6 +48,56 @@ def snap(at: float, low: float, high: float, levels: Levels | None, window: floa
     return min(max(float(centres[order[0]]), low), high)
 
 
+def refit(
+    spans: Sequence[tuple[float, float]], levels: Levels | None
+) -> list[tuple[float, float]]:
+    """Word edges moved to the pause the levels show between two words that touch.
+
+    The aligner at times ends a word early and starts the next one in its tail (or the other
+    way round): the two touch, and the pause between them lies inside one. A cut between them
+    would clip a word. Where a quiet run of ``PAUSE_RUN`` reaches to within ``SEEK`` of where
+    they meet, the first word now ends where it begins and the next starts where it ends, but
+    neither by more than half of itself; the nearest such run wins.
+    """
+    out = list(spans)
+    if levels is None or len(levels) == 0:
+        return out
+    quiet = np.asarray(levels) < _loud_level(levels)
+    for k in range(1, len(out)):
+        (start, end), (then, until) = out[k - 1], out[k]
+        if then - end >= TOUCHING:
+            continue
+        low = max((start + end) / 2, end - SEEK)
+        high = min((then + until) / 2, then + SEEK)
+        run = _quiet_run(quiet, low, high, (end + then) / 2)
+        if run is not None:
+            out[k - 1] = (start, max(start, run[0]))
+            out[k] = (min(run[1], until), until)
+    return out
+
+
+def _quiet_run(
+    quiet: NDArray[np.bool_], low: float, high: float, near: float
+) -> tuple[float, float] | None:
+    """The part within [low, high] of the quiet run nearest ``near`` that reaches into it and
+    lasts ``PAUSE_RUN`` (counted whole: it may go on past either bound), if any."""
+    first = max(0, math.floor((low - SEEK) / FRAME_SECONDS))
+    last = min(len(quiet), math.ceil((high + SEEK) / FRAME_SECONDS))  # exclusive
+    window = np.concatenate(([False], quiet[first:last], [False]))
+    changes = np.flatnonzero(window[1:] != window[:-1])
+    best: tuple[float, float] | None = None
+    for start, end in zip(changes[::2], changes[1::2], strict=True):
+        if end - start < round(PAUSE_RUN / FRAME_SECONDS):
+            continue
+        run = (max(low, (first + start) * FRAME_SECONDS), min(high, (first + end) * FRAME_SECONDS))
+        if run[1] - run[0] < FRAME_SECONDS:
+            continue
+        distance = max(run[0] - near, near - run[1], 0.0)
+        if best is None or distance < max(best[0] - near, near - best[1], 0.0):
+            best = run
+    return best
+
+
 def cut_segments(
     items: Sequence[tuple[float, float]],
     keep: Sequence[bool],
@@ -52,6 +108,7 @@ def cut_segments(
     """The spans to keep: kept items with lead and tail, long pauses between them shortened."""
     segments: list[Span] = []
     opened: float | None = None
+    loud = _loud_level(levels) if levels is not None and len(levels) else None
 
     def edge(at: float, low: float, high: float) -> float:
         return snap(at, low, high, levels, options.snap_window)
@@ -77,11 +134,11 @@ def cut_segments(
             end = math.nan
         else:
             continue
-        if levels is not None and len(levels):
+        if loud is not None and levels is not None:
             if right:
-                start = _outward(start, low, levels, -1)
+                start = _outward(start, low, levels, loud, -1)
             if left:
-                end = _outward(end, high, levels, 1)
+                end = _outward(end, high, levels, loud, 1)
         if left and opened is not None:
             if end > opened:
                 segments.append(Span(opened, end))
@@ -91,14 +148,13 @@ def cut_segments(
     return _merged(segments)
 
 
-def _outward(at: float, bound: float, levels: Levels, step: int) -> float:
+def _outward(at: float, bound: float, levels: Levels, loud: float, step: int) -> float:
     """A cut moved out of sound the recogniser heard no word in, towards ``bound``.
 
     A pause that is loud at the cut holds speech the words do not show (a word the recogniser
     dropped): the cut moves on through it, across dips of at most ``QUIET_RUN``, to where the
     pause falls quiet, never past ``bound`` (the next word's edge).
     """
-    loud = _loud_level(levels)
     frame = int(at / FRAME_SECONDS) if step > 0 else int(at / FRAME_SECONDS) - 1
     edge, quiet = at, 0
     while 0 <= frame < len(levels) and quiet * FRAME_SECONDS < QUIET_RUN:

@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 
 from roughy.speech.script import SENTENCE_PAUSE, Attempt, find_attempts, script_lines
-from roughy.speech.snap import Levels, cut_segments
+from roughy.speech.snap import Levels, cut_segments, refit
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import (
     ALIGNER_FILLER_CONFIDENCE,
@@ -47,6 +47,10 @@ CLEAN_MARGIN = 0.3
 GLUED = 0.03
 GLUED_SIDES = 1
 SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after all
+# A word the recogniser was unsure of, that sounds like "erm" ("firm", "perm") where the script
+# says no such word, is a hesitation it misheard.
+UNSURE = 0.5
+_ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
 RESTART_OVERLAP = 0.6
 REPEAT_SHARE = 0.8
 
@@ -83,6 +87,8 @@ def decide(
     line_tokens = [tokens(line) for line in lines]
     vocabulary = {token for line in line_tokens for token in line}
     items = _sanitised(words, duration)
+    spans = refit([(w.start, w.end) for w in items], levels)
+    items = [replace(w, start=a, end=b) for w, (a, b) in zip(items, spans, strict=True)]
     fillers = [_is_filler(word, vocabulary) for word in items]
     missing: list[int] = []
     if lines:
@@ -90,17 +96,23 @@ def decide(
     else:
         found = _sentence_labels(items, fillers)
     labels = _with_fillers(items, fillers, found, options.min_filler)
-    spans = [(w.start, w.end) for w in items]
     segments = cut_segments(spans, [label.keep for label in labels], duration, levels, options)
     decisions = _decisions(items, fillers, labels, segments, duration)
     return CutPlan(tuple(segments), tuple(decisions), tuple(missing))
 
 
 def _is_filler(word: Word, vocabulary: set[str]) -> bool:
-    """A filler by kind, or by spelling unless the script says that word."""
+    """A filler by kind, or by spelling or by its sound with a script, unless the script says
+    that word."""
     if word.kind == "filler":
         return True
-    return is_filler(word.text) and not vocabulary.intersection(tokens(word.text))
+    said = tokens(word.text)
+    if vocabulary.intersection(said):
+        return False
+    if is_filler(word.text):
+        return True
+    unsure = len(said) == 1 and word.confidence < UNSURE
+    return bool(vocabulary) and unsure and _ERM_LIKE.match(said[0]) is not None
 
 
 def _sanitised(words: Sequence[Word], duration: float) -> list[Word]:
