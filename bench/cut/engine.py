@@ -14,6 +14,7 @@ import importlib.util
 import json
 import time
 from dataclasses import asdict
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -81,12 +82,15 @@ def cut(
     media: Path, key: str, script: str, model: str, threads: int, use_cache: bool
 ) -> dict[str, Any]:
     """Roughy's spans for ``media``, with the plan's missing lines, decisions and timings."""
+    from roughy.speech.align import fit
+    from roughy.speech.audio import load_audio
     from roughy.speech.takes import decide
 
     transcript, levels, transcribe_s, cached = transcribe(media, key, model, threads, use_cache)
     began = time.perf_counter()
+    samples = load_audio(media)  # the cut job loads the recording again to listen to takes
     plan = decide(transcript.words, script, duration=transcript.duration, levels=levels,
-                  options=CutOptions())  # fmt: skip
+                  options=CutOptions(), listen=partial(fit, samples))  # fmt: skip
     decide_s = time.perf_counter() - began
     return {
         "spans": [(s.start, s.end) for s in plan.segments],

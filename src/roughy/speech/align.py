@@ -10,6 +10,7 @@ English only: the bundled acoustic model is US English.
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import threading
 from collections.abc import Sequence
@@ -49,6 +50,7 @@ _TOUCHING = 0.03  # fillers closer than this are one hesitation
 _FRAME_RATE = 100  # pocketsphinx frames per second
 _PLAIN = re.compile(r"[a-z][a-z']*")
 _SEARCH = "roughy-align"
+_FIT = "roughy-fit"
 _local = threading.local()
 
 
@@ -73,6 +75,53 @@ def align(samples: npt.NDArray[np.float32], words: Sequence[Word]) -> list[Word]
         else:
             out.extend(chunk.words if aligned is None else aligned)
     return _widen(out, frame_levels(samples))
+
+
+def fit(
+    samples: npt.NDArray[np.float32],
+    start: float,
+    end: float,
+    written: Sequence[str],
+    heard: Sequence[str],
+) -> float | None:
+    """How much better the tokens ``written`` (a script line) account for the audio of
+    [start, end] than the tokens ``heard`` there (what the recogniser wrote): the difference
+    of their forced alignments' log scores. Above 0 the script fits better: the recogniser
+    misheard a take read right. None when either will not align.
+
+    Both are aligned to the same audio, word after word with nothing else allowed between
+    them (a hesitation would also soak up a word read in too many), so the scores compare;
+    their scale is pocketsphinx's (a misread word in a 3 s line moves it by 0.05 to 0.5).
+    """
+    first, last = round(max(0.0, start) * SAMPLE_RATE), round(end * SAMPLE_RATE)
+    if last <= first:
+        return None
+    pcm = _pcm16(samples[first:last])
+    written_score = _score(pcm, written)
+    heard_score = _score(pcm, heard)
+    if written_score is None or heard_score is None:
+        return None
+    return written_score - heard_score
+
+
+def _score(pcm: bytes, words: Sequence[str]) -> float | None:
+    """The natural log of the best path's score aligning ``words`` to ``pcm``."""
+    decoder = _decoder()
+    symbols = [_symbol(decoder, word) for word in words]
+    if not symbols or None in symbols:
+        return None
+    try:
+        decoder.add_jsgf_string(_FIT, _sequence([s for s in symbols if s is not None]))
+        decoder.activate_search(_FIT)
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+        hypothesis = decoder.hyp()
+    except (RuntimeError, ValueError):
+        return None
+    if hypothesis is None or not hypothesis.score > 0:
+        return None
+    return math.log(hypothesis.score)
 
 
 def _drifted(chunk: _Chunk, aligned: Sequence[Word]) -> bool:
@@ -203,6 +252,11 @@ def _grammar(symbols: list[str]) -> str:
         f"<o> = /{1 - FILLER_PRIOR}/ <NULL> | /{FILLER_PRIOR}/ <f>;\n"
         f"<f> = {' | '.join(FILLER_WORDS)};\n"
     )
+
+
+def _sequence(symbols: list[str]) -> str:
+    """The words in order, nothing between them but the silence pocketsphinx always allows."""
+    return f"#JSGF V1.0;\ngrammar roughy;\npublic <utt> = {' '.join(symbols)};\n"
 
 
 def _pcm16(samples: npt.NDArray[np.float32]) -> bytes:

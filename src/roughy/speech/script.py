@@ -57,6 +57,9 @@ class Attempt:
     # script's (see ``substitution_cost``).
     errors: float
     complete: bool
+    # How much better the script than the words heard fits the take's audio (see
+    # ``roughy.speech.takes``); None when not listened to.
+    fit: float | None = None
 
     @property
     def score(self) -> float:

@@ -32,6 +32,7 @@ from roughy.speech.types import (
     Decision,
     DecisionKind,
     DropReason,
+    Listen,
     Span,
     TakePolicy,
     Word,
@@ -51,6 +52,12 @@ SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after 
 # says no such word, is a hesitation it misheard.
 UNSURE = 0.5
 _ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
+# Listening to a take (``_clean``): the script fitting its audio within FIT_ACCEPT of the
+# words heard clears it, the words heard fitting better by FIT_REJECT convicts it. In
+# pocketsphinx's units: one misread word in a line moves the fit by 0.05 to 0.5.
+FIT_ACCEPT = 0.0
+FIT_REJECT = 0.15
+FIT_PAD = 0.3  # audio beyond a take's first and last word given to its alignments
 RESTART_OVERLAP = 0.6
 REPEAT_SHARE = 0.8
 
@@ -77,11 +84,14 @@ def decide(
     duration: float,
     levels: Levels | None = None,
     options: CutOptions = CutOptions(),
+    listen: Listen | None = None,
 ) -> CutPlan:
     """What to keep of a recording, given its words (and fillers) and, optionally, its script.
 
     Script lines are numbered as ``script_lines`` returns them. A script with no words is no
     script. Overlapping words are clipped so that each starts where the previous one ends.
+    ``listen`` (``roughy.speech.align.fit`` on the recording) checks takes the recogniser may
+    have misheard against the script (see ``_heard_right``).
     """
     lines = script_lines(script) if script is not None else []
     line_tokens = [tokens(line) for line in lines]
@@ -92,7 +102,7 @@ def decide(
     fillers = [_is_filler(word, vocabulary) for word in items]
     missing: list[int] = []
     if lines:
-        found, missing = _script_labels(items, fillers, line_tokens, options.policy)
+        found, missing = _script_labels(items, fillers, line_tokens, options.policy, listen)
     else:
         found = _sentence_labels(items, fillers)
     labels = _with_fillers(items, fillers, found, options.min_filler)
@@ -134,6 +144,7 @@ def _script_labels(
     fillers: Sequence[bool],
     lines: Sequence[Sequence[str]],
     policy: TakePolicy,
+    listen: Listen | None,
 ) -> tuple[list[Label | None], list[int]]:
     spoken: list[str] = []
     owner: list[int] = []  # spoken token -> item
@@ -147,6 +158,8 @@ def _script_labels(
     ]
     pause_after.append(0.0)
     attempts = find_attempts(lines, spoken, pause_after)
+    if listen is not None:
+        attempts = _heard_right(attempts, lines, spoken, items, owner, listen)
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
     labels: list[Label | None] = [None] * len(items)
     # Unchosen attempts first, smallest first, so that larger ones and chosen takes win overlaps.
@@ -164,6 +177,40 @@ def _script_labels(
     _mark_off_script(labels, fillers, group=len(attempts))
     said = {attempts[n].line for n in chosen}
     return labels, [i + 1 for i in range(len(lines)) if i not in said]
+
+
+def _heard_right(
+    attempts: list[Attempt],
+    lines: Sequence[Sequence[str]],
+    spoken: Sequence[str],
+    items: Sequence[Word],
+    owner: Sequence[int],
+    listen: Listen,
+) -> list[Attempt]:
+    """Complete takes with errors, listened to: their ``fit`` set.
+
+    Whisper mishears a take as easily as a speaker misreads it ("shows us to be rising" for
+    "shows a steady rise"), and its slips differ from take to take, so the text alone can
+    prefer a take that was misread (and heard right) to one read right (and misheard). Where
+    a line has several complete takes, each one with errors is aligned to its audio twice, as
+    the script has it and as it was heard (``_clean`` weighs the difference).
+    """
+    complete: dict[int, int] = defaultdict(int)
+    for attempt in attempts:
+        complete[attempt.line] += attempt.complete
+    out = []
+    for attempt in attempts:
+        if attempt.complete and attempt.errors > 0 and complete[attempt.line] > 1:
+            first, last = owner[attempt.first], owner[attempt.last]
+            low = items[first - 1].end if first > 0 else 0.0
+            start = max(low, items[first].start - FIT_PAD)
+            end = items[last].end + FIT_PAD
+            if last + 1 < len(items):
+                end = min(end, items[last + 1].start)
+            heard = spoken[attempt.first : attempt.last + 1]
+            attempt = replace(attempt, fit=listen(start, end, lines[attempt.line], heard))
+        out.append(attempt)
+    return out
 
 
 def _mark_off_script(labels: list[Label | None], fillers: Sequence[bool], group: int) -> None:
@@ -203,7 +250,7 @@ def choose_takes(
             first, last = spans[n]
             total, previous = tree.query(first - 1)
             back[n] = previous
-            clean = attempts[n].errors <= fewest + CLEAN_MARGIN
+            clean = _clean(attempts[n], fewest)
             scored.append((total + _weight(attempts[n], clean, ranked[n], policy), n, last))
         for total, n, last in scored:
             tree.update(last, (total, n))
@@ -216,6 +263,20 @@ def choose_takes(
     return chosen
 
 
+def _clean(attempt: Attempt, fewest: float) -> bool:
+    """Whether a take was read right: by its text, no more errors than the line's best take
+    give or take ``CLEAN_MARGIN``; where it was listened to, the audio has the last word.
+    The script fitting as well as the words heard (``FIT_ACCEPT``) clears a take the
+    recogniser misheard; the words heard fitting clearly better (``FIT_REJECT``) convicts
+    one whose misread word the text let pass as a slip ("sixteen" for "fifteen")."""
+    if attempt.fit is not None:
+        if attempt.fit >= -FIT_ACCEPT:
+            return True
+        if attempt.fit < -FIT_REJECT:
+            return False
+    return attempt.errors <= fewest + CLEAN_MARGIN
+
+
 def _ranked(attempts: Sequence[Attempt], ns: list[int]) -> dict[int, int]:
     """Each of one line's attempts' rank among them in time: later is higher."""
     by_time = sorted(ns, key=lambda n: attempts[n].last)
@@ -226,7 +287,9 @@ def _weight(attempt: Attempt, clean: bool, rank: int, policy: TakePolicy) -> int
     if policy == "last":
         parts = (1, int(clean), rank, attempt.matched)
     else:
-        parts = (1, 0, max(round(attempt.score * 100), 0), rank)
+        heard_right = attempt.fit is not None and attempt.fit >= -FIT_ACCEPT
+        score = attempt.size if heard_right else attempt.score
+        parts = (1, 0, max(round(score * 100), 0), rank)
     weight = 0
     for part in parts:
         weight = weight * _RADIX + part

@@ -5,6 +5,7 @@ Times are seconds on the source's timeline (floats). Nothing here knows HTTP or 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -19,6 +20,10 @@ DecisionKind = Literal["word", "filler", "pause"]
 # Why a span was dropped; ``retake`` decisions name the script line they repeat.
 DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
 TakePolicy = Literal["last", "best"]
+# ``listen(start, end, written, heard)``: how much better the tokens ``written`` account for
+# the audio of [start, end] than the tokens ``heard`` there (a log-likelihood ratio: above 0,
+# the written ones fit better), or None when it cannot tell. ``roughy.speech.align.fit``.
+Listen = Callable[[float, float, Sequence[str], Sequence[str]], float | None]
 
 
 @dataclass(frozen=True)
