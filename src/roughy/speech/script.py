@@ -28,6 +28,8 @@ MAX_ABSORB = 3
 LIKE = 0.5
 # An attempt is not extended across a silence this long.
 SENTENCE_PAUSE = 0.7
+# An unsure stretch is at most this many times as long as its line (in tokens).
+UNSURE_LENGTH = 1.5
 
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+")
 
@@ -60,6 +62,9 @@ class Attempt:
     # How much better the script than the words heard fits the take's audio (see
     # ``roughy.speech.takes``); None when not listened to.
     fit: float | None = None
+    # A stretch of speech that may be a take the recogniser garbled (``_Extender.unsure``):
+    # neither a take nor a false start until listened to.
+    unsure: bool = False
 
     @property
     def score(self) -> float:
@@ -86,7 +91,8 @@ def find_attempts(
     spoken: Sequence[str],
     pause_after: Sequence[float],
 ) -> list[Attempt]:
-    """Complete takes and false starts of every line, in no particular order.
+    """Complete takes and false starts of every line, in no particular order, and the
+    ``unsure`` stretches that may be takes the recogniser garbled.
 
     ``pause_after[p]`` is the silence between spoken token ``p`` and the next one.
     """
@@ -97,6 +103,7 @@ def find_attempts(
     heads = {p for i, pairs in found.items() for p, j in pairs if j == 0}
     tails = {p for i, pairs in found.items() for p, j in pairs if j == len(lines[i]) - 1}
     attempts: list[Attempt] = []
+    stretches: set[tuple[int, int, int]] = set()  # unsure ones found: (line, first, last)
     for i, pairs in found.items():
         extender = _Extender(lines[i], spoken, pause_after, heads, tails, written[i])
         chains = _without_overlaps(_chains(pairs, len(lines[i])))
@@ -106,6 +113,10 @@ def find_attempts(
             attempt = extender.attempt(i, chain, low, high)
             if attempt.complete or (chain[0][1] == 0 and attempt.matched >= 2):
                 attempts.append(attempt)
+            unsure = None if attempt.complete else extender.unsure(attempt, low, high)
+            if unsure is not None and (i, unsure.first, unsure.last) not in stretches:
+                stretches.add((i, unsure.first, unsure.last))
+                attempts.append(unsure)
     return attempts
 
 
@@ -216,6 +227,33 @@ class _Extender:
         complete = last_j + tail >= size - 2 and len(chain) >= COMPLETE_COVERAGE * size
         first, last = first - head, last + tail
         return Attempt(index, first, last, size, len(chain), errors, complete)
+
+    def unsure(self, attempt: Attempt, low: int, high: int) -> Attempt | None:
+        """An incomplete attempt stretched over the speech around it up to the pauses (or
+        the neighbouring takes) either side: where the recogniser garbled a take ("shows us
+        to be rising new customers"), its matches break into pieces too short for a take.
+        None unless the stretch is about as long as the line and holds two of its words."""
+        size = len(self.line)
+        first, last = attempt.first, attempt.last
+        most = round(UNSURE_LENGTH * size) + 1
+        while (
+            last - first + 1 < most
+            and self._joins(first - 1, first, low, high)
+            and first - 1 not in self.tails
+        ):
+            first -= 1
+        while (
+            last - first + 1 < most
+            and self._joins(last + 1, last, low, high)
+            and last + 1 not in self.heads
+        ):
+            last += 1
+        length = last - first + 1
+        if attempt.matched < 2 or length < COMPLETE_COVERAGE * size or length >= most:
+            return None
+        errors = float(max(size, length) - attempt.matched)
+        return Attempt(attempt.line, first, last, size, attempt.matched, errors, False,
+                       unsure=True)  # fmt: skip
 
     def _gap_cost(self, a: Pair, b: Pair) -> float:
         """Errors between two matches: wrong tokens paired in order, the rest extra or unsaid."""

@@ -48,9 +48,7 @@ def snap(at: float, low: float, high: float, levels: Levels | None, window: floa
     return min(max(float(centres[order[0]]), low), high)
 
 
-def refit(
-    spans: Sequence[tuple[float, float]], levels: Levels | None
-) -> list[tuple[float, float]]:
+def refit(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[tuple[float, float]]:
     """Word edges moved to the pause the levels show between two words that touch.
 
     The aligner at times ends a word early and starts the next one in its tail (or the other

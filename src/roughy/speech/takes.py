@@ -153,13 +153,20 @@ def _script_labels(
             for token in tokens(word.text):
                 spoken.append(token)
                 owner.append(k)
+    # The silence between two spoken tokens, hesitations between them not counted: "a darker,
+    # um, colour" is one sentence however long the "um".
+    hesitated = [0.0]
+    for k, word in enumerate(items):
+        hesitated.append(hesitated[-1] + (word.end - word.start if fillers[k] else 0.0))
     pause_after = [
-        max(0.0, items[owner[p + 1]].start - items[owner[p]].end) for p in range(len(owner) - 1)
+        max(0.0, items[b].start - items[a].end - (hesitated[b] - hesitated[a + 1]))
+        for a, b in pairwise(owner)
     ]
     pause_after.append(0.0)
     attempts = find_attempts(lines, spoken, pause_after)
     if listen is not None:
         attempts = _heard_right(attempts, lines, spoken, items, owner, listen)
+    attempts = [attempt for attempt in attempts if not attempt.unsure]
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
     labels: list[Label | None] = [None] * len(items)
     # Unchosen attempts first, smallest first, so that larger ones and chosen takes win overlaps.
@@ -187,28 +194,42 @@ def _heard_right(
     owner: Sequence[int],
     listen: Listen,
 ) -> list[Attempt]:
-    """Complete takes with errors, listened to: their ``fit`` set.
+    """Takes listened to: unsure stretches that fit the script made complete takes, and the
+    ``fit`` set on complete takes with errors where their line has more than one.
 
     Whisper mishears a take as easily as a speaker misreads it ("shows us to be rising" for
     "shows a steady rise"), and its slips differ from take to take, so the text alone can
-    prefer a take that was misread (and heard right) to one read right (and misheard). Where
-    a line has several complete takes, each one with errors is aligned to its audio twice, as
-    the script has it and as it was heard (``_clean`` weighs the difference).
+    prefer a take that was misread (and heard right) to one read right (and misheard), or
+    miss a take it garbled. Each is aligned to its audio twice, as the script has it and as
+    it was heard (``_clean`` weighs the difference).
     """
-    complete: dict[int, int] = defaultdict(int)
+
+    def fit(attempt: Attempt) -> float | None:
+        first, last = owner[attempt.first], owner[attempt.last]
+        low = items[first - 1].end if first > 0 else 0.0
+        start = max(low, items[first].start - FIT_PAD)
+        end = items[last].end + FIT_PAD
+        if last + 1 < len(items):
+            end = min(end, items[last + 1].start)
+        heard = spoken[attempt.first : attempt.last + 1]
+        return listen(start, end, lines[attempt.line], heard)
+
+    found = []
     for attempt in attempts:
+        if attempt.unsure:
+            better = fit(attempt)
+            if better is None or better < -FIT_ACCEPT:
+                continue
+            attempt = replace(attempt, complete=True, unsure=False, fit=better)
+        found.append(attempt)
+    complete: dict[int, int] = defaultdict(int)
+    for attempt in found:
         complete[attempt.line] += attempt.complete
     out = []
-    for attempt in attempts:
-        if attempt.complete and attempt.errors > 0 and complete[attempt.line] > 1:
-            first, last = owner[attempt.first], owner[attempt.last]
-            low = items[first - 1].end if first > 0 else 0.0
-            start = max(low, items[first].start - FIT_PAD)
-            end = items[last].end + FIT_PAD
-            if last + 1 < len(items):
-                end = min(end, items[last + 1].start)
-            heard = spoken[attempt.first : attempt.last + 1]
-            attempt = replace(attempt, fit=listen(start, end, lines[attempt.line], heard))
+    for attempt in found:
+        listened = attempt.fit is not None
+        if not listened and attempt.complete and attempt.errors > 0 and complete[attempt.line] > 1:
+            attempt = replace(attempt, fit=fit(attempt))
         out.append(attempt)
     return out
 
