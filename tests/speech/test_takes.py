@@ -437,3 +437,70 @@ def test_an_aligner_filler_touching_a_kept_word_stays_a_heard_one_goes() -> None
         (filler,) = [d for d in items(plan) if d.kind == "filler"]
         assert filler.keep is kept
         assert len(plan.segments) == (1 if kept else 2)
+
+
+class Ear:
+    """A stand-in for ``roughy.speech.align.fit``: what it answers for each take heard, by
+    the words heard; every call is recorded."""
+
+    def __init__(self, fits: dict[str, float]) -> None:
+        self.fits = fits
+        self.calls: list[tuple[float, float, list[str], list[str]]] = []
+
+    def __call__(
+        self, start: float, end: float, written: Sequence[str], heard: Sequence[str]
+    ) -> float | None:
+        self.calls.append((start, end, list(written), list(heard)))
+        return self.fits.get(" ".join(heard))
+
+
+def decide_by_ear(rec: Recording, script: str, ear: Ear) -> CutPlan:
+    plan = decide(rec.words, script, duration=rec.duration, listen=ear)
+    check_consistent(plan, rec.words, rec.duration)
+    return plan
+
+
+def test_a_take_the_recogniser_misheard_is_cleared_by_ear() -> None:
+    """By its text the second take has two wrong words, the first none: the first would be
+    kept. Its audio fits the script as well as the words heard, so it was read right and,
+    being the last, it is kept."""
+    rec = Recording().say(LINE1, then=1.0).say("The quick brown fax jumps over the lazy dock.")
+    assert kept_text(rec.decide(LINE1)) == LINE1
+    ear = Ear({"the quick brown fax jumps over the lazy dock": 0.05})
+    plan = decide_by_ear(rec, LINE1, ear)
+    assert kept_text(plan) == "The quick brown fax jumps over the lazy dock."
+    (call,) = ear.calls  # only the take with errors is listened to
+    start, end, written, heard = call
+    assert written == LINE1.lower().rstrip(".").split()
+    second = rec.words[9]
+    assert rec.words[8].end <= start <= second.start and end >= rec.words[-1].end
+
+
+def test_a_misread_take_the_text_lets_pass_is_convicted_by_ear() -> None:
+    """"sixteen" for "fifteen" looks like a recogniser's slip in text; by ear the words heard
+    fit clearly better than the script's, so the last take was misread and the first stays."""
+    script = "Bake the cookies for fifteen minutes."
+    rec = Recording().say(script, then=1.0).say("Bake the cookies for sixteen minutes.")
+    assert kept_text(rec.decide(script)) == "Bake the cookies for sixteen minutes."
+    plan = decide_by_ear(rec, script, Ear({"bake the cookies for sixteen minutes": -0.3}))
+    assert kept_text(plan) == script
+    assert ("sixteen", False, "retake", 1) in verdicts(plan)
+
+
+def test_a_garbled_take_is_found_by_ear() -> None:
+    """The recogniser garbled the only take of line 2 past recognition by text: it is
+    chatter by its words, and line 2 missing. The stretch fits the script by ear: a take."""
+    script = "Turn left at the bridge.\nThe market stalls sell spices and fabrics."
+    garbled = "The market's own cell prices of fabrics."
+    rec = Recording().say("Turn left at the bridge.", then=1.0).say(garbled)
+    plan = rec.decide(script)
+    assert plan.missing_lines == (2,)
+    ear = Ear({"the market's own cell prices of fabrics": 0.02})
+    plan = decide_by_ear(rec, script, ear)
+    assert plan.missing_lines == ()
+    assert kept_text(plan) == f"Turn left at the bridge. {garbled}"
+    assert all(keep and line == 2 for _, keep, _, line in verdicts(plan)[5:])
+    # Heard as something else by ear, it stays what the text made of it.
+    ear = Ear({"the market's own cell prices of fabrics": -0.2})
+    plan = decide_by_ear(rec, script, ear)
+    assert plan.missing_lines == (2,)

@@ -16,7 +16,7 @@ import pytest
 from pocketsphinx import get_model_path
 
 from roughy.speech import models
-from roughy.speech.align import align
+from roughy.speech.align import align, fit
 from roughy.speech.audio import AudioUnreadable, frame_levels, load_audio
 from roughy.speech.g2p import arpabet
 from roughy.speech.models import ModelUnavailable, prepare_model
@@ -210,6 +210,23 @@ def test_alignment_never_loses_words() -> None:
     words = [Word("Hello,", 0.2, 0.6), Word("Roughy", 0.7, 1.2), Word("world.", 1.3, 1.8)]
     aligned = align(np.zeros(2 * SAMPLE_RATE, dtype=np.float32), words)
     assert [w.text for w in aligned if w.kind == "word"] == ["Hello,", "Roughy", "world."]
+
+
+def test_the_ear_tells_a_misread_word_from_a_misheard_one(work: Path) -> None:
+    """``fit`` on real speech: the words actually said fit better than a one-word change."""
+    steady = "the quarterly report shows a steady rise in new customers"
+    nearly = "the quarterly report shows a nearly rise in new customers"
+    for said, other in ((steady, nearly), (nearly, steady)):
+        clip = _make_clip(work / "ear.wav", [0.3, said, 0.3])
+        samples = load_audio(clip.path)
+        end = len(samples) / SAMPLE_RATE
+        # Script as said, heard wrong: the script fits better; and the other way round.
+        assert (better := fit(samples, 0.0, end, said.split(), other.split())) is not None
+        assert better > 0
+        assert (worse := fit(samples, 0.0, end, other.split(), said.split())) is not None
+        assert worse == pytest.approx(-better, rel=0.05)  # the decoder warms up a little
+    assert fit(samples, 0.0, end, [], said.split()) is None  # nothing to align
+    assert fit(samples, 1.0, 1.0, said.split(), said.split()) is None  # no audio
 
 
 def test_g2p_gives_phones_the_aligner_knows() -> None:

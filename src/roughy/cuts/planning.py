@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING
 
 from roughy.cuts import service
 from roughy.cuts.models import Cut
-from roughy.speech.types import CutOptions
+from roughy.speech.types import CutOptions, Listen
+from roughy.storage.base import LocalPaths
 from roughy.transcripts import service as transcripts
 from roughy.transcripts.models import Transcript
 
@@ -48,12 +50,19 @@ def settle(rt: Runtime, cut_id: str) -> None:
         words = transcripts.words_of(transcript)
         levels = transcripts.levels_of(transcript)
         duration = (transcript.duration_ms or 0) / 1000
+        language = transcript.language
     from roughy.speech.takes import decide  # numpy stays out of the API processes
 
     started = time.monotonic()
     try:
+        listen = _listener(rt, cut.asset_id, language) if cut.script else None
         plan = decide(
-            words, cut.script, duration=duration, levels=levels, options=options(rt.settings)
+            words,
+            cut.script,
+            duration=duration,
+            levels=levels,
+            options=options(rt.settings),
+            listen=listen,
         )
     except Exception:  # a bug: deciding again gives the same answer, so the cut fails now
         log.exception("cut not decided", extra={"cut_id": cut_id})
@@ -73,6 +82,22 @@ def settle(rt: Runtime, cut_id: str) -> None:
             "seconds": round(time.monotonic() - started, 4),
         },
     )
+
+
+def _listener(rt: Runtime, asset_id: str, language: str | None) -> Listen | None:
+    """The recording, to check takes against the script by ear; None where the aligner does
+    not know the language or the recording cannot be read (the text alone decides then)."""
+    from roughy.speech.align import ALIGNED_LANGUAGES, fit
+    from roughy.speech.audio import AudioUnreadable, load_audio
+
+    if language not in ALIGNED_LANGUAGES or not isinstance(rt.store, LocalPaths):
+        return None
+    try:
+        samples = load_audio(rt.store.object_path(asset_id))
+    except (AudioUnreadable, OSError):
+        log.warning("recording not read for listening", extra={"asset_id": asset_id})
+        return None
+    return partial(fit, samples)
 
 
 def settle_waiting(rt: Runtime, asset_id: str) -> None:

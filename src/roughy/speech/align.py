@@ -25,6 +25,7 @@ from roughy.speech.g2p import G2PUnavailable, arpabet
 from roughy.speech.text import tokens
 from roughy.speech.types import ALIGNER_FILLER_CONFIDENCE, FRAME_SECONDS, SAMPLE_RATE, Word
 
+ALIGNED_LANGUAGES = frozenset({"en"})  # what the bundled acoustic model hears
 MAX_CHUNK = 25.0  # seconds of words per alignment; pocketsphinx gives up on much longer ones
 SPLIT_GAP = 1.5  # a pause this long always ends a chunk
 DRIFT = 0.5  # an aligned word this far outside Whisper's span of it was misplaced
@@ -106,7 +107,7 @@ def fit(
 
 def _score(pcm: bytes, words: Sequence[str]) -> float | None:
     """The natural log of the best path's score aligning ``words`` to ``pcm``."""
-    decoder = _decoder()
+    decoder = _decoder(batch=True)
     symbols = [_symbol(decoder, word) for word in words]
     if not symbols or None in symbols:
         return None
@@ -328,9 +329,15 @@ def _symbol(decoder: Decoder, text: str) -> str | None:
     return symbol
 
 
-def _decoder() -> Decoder:
-    """One decoder per thread: pocketsphinx decoders are not safe to share."""
-    decoder: Decoder | None = getattr(_local, "decoder", None)
+def _decoder(*, batch: bool = False) -> Decoder:
+    """One decoder per thread and kind: pocketsphinx decoders are not safe to share.
+
+    The aligner's carries its cepstral mean from one chunk to the next (a long recording's
+    chunks share a room and a voice). ``batch`` decoders take each utterance's own mean, so
+    that two alignments of the same audio (``fit``) start from the same place.
+    """
+    name = "batch_decoder" if batch else "decoder"
+    decoder: Decoder | None = getattr(_local, name, None)
     if decoder is None:
         # bestpath=False: the lattice pass can return a path that leaves the grammar.
         decoder = Decoder(
@@ -340,7 +347,8 @@ def _decoder() -> Decoder:
             wbeam=1e-80,
             bestpath=False,
             silprob=SILENCE_PRIOR,
+            cmn="batch" if batch else "live",
             loglevel="FATAL",
         )
-        _local.decoder = decoder
+        setattr(_local, name, decoder)
     return decoder

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -27,6 +28,8 @@ QUIET_RUN = 0.08  # quiet this long ends the sound a cut moves out of
 PAUSE_RUN = 0.12
 TOUCHING = 0.05
 SEEK = 0.3  # how far from where two words meet the pause between them is looked for
+BREAK = 0.05  # quiet this long between two sounds (see ``apart``) parts them
+BREAK_REACH = 0.1
 
 
 def snap(at: float, low: float, high: float, levels: Levels | None, window: float) -> float:
@@ -67,25 +70,40 @@ def refit(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[t
             continue
         low = max((start + end) / 2, end - SEEK)
         high = min((then + until) / 2, then + SEEK)
-        run = _quiet_run(quiet, low, high, (end + then) / 2)
+        run = _quiet_run(quiet, low, high, (end + then) / 2, PAUSE_RUN)
         if run is not None:
             out[k - 1] = (start, max(start, run[0]))
             out[k] = (min(run[1], until), until)
     return out
 
 
+def apart(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[bool]:
+    """For each two neighbouring words, whether the levels show a breath between them: a
+    quiet run of ``BREAK`` within ``BREAK_REACH`` of where they meet, not past either middle.
+    False throughout without levels."""
+    if levels is None or len(levels) == 0:
+        return [False] * max(0, len(spans) - 1)
+    quiet = np.asarray(levels) < _loud_level(levels)
+    out = []
+    for (start, end), (then, until) in pairwise(spans):
+        low = max((start + end) / 2, end - BREAK_REACH)
+        high = min((then + until) / 2, then + BREAK_REACH)
+        out.append(_quiet_run(quiet, low, high, (end + then) / 2, BREAK) is not None)
+    return out
+
+
 def _quiet_run(
-    quiet: NDArray[np.bool_], low: float, high: float, near: float
+    quiet: NDArray[np.bool_], low: float, high: float, near: float, shortest: float
 ) -> tuple[float, float] | None:
     """The part within [low, high] of the quiet run nearest ``near`` that reaches into it and
-    lasts ``PAUSE_RUN`` (counted whole: it may go on past either bound), if any."""
+    lasts ``shortest`` (counted whole: it may go on past either bound), if any."""
     first = max(0, math.floor((low - SEEK) / FRAME_SECONDS))
     last = min(len(quiet), math.ceil((high + SEEK) / FRAME_SECONDS))  # exclusive
     window = np.concatenate(([False], quiet[first:last], [False]))
     changes = np.flatnonzero(window[1:] != window[:-1])
     best: tuple[float, float] | None = None
     for start, end in zip(changes[::2], changes[1::2], strict=True):
-        if end - start < round(PAUSE_RUN / FRAME_SECONDS):
+        if end - start < round(shortest / FRAME_SECONDS):
             continue
         run = (max(low, (first + start) * FRAME_SECONDS), min(high, (first + end) * FRAME_SECONDS))
         if run[1] - run[0] < FRAME_SECONDS:

@@ -23,7 +23,7 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 
 from roughy.speech.script import SENTENCE_PAUSE, Attempt, find_attempts, script_lines
-from roughy.speech.snap import Levels, cut_segments, refit
+from roughy.speech.snap import Levels, apart, cut_segments, refit
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import (
     ALIGNER_FILLER_CONFIDENCE,
@@ -105,7 +105,7 @@ def decide(
         found, missing = _script_labels(items, fillers, line_tokens, options.policy, listen)
     else:
         found = _sentence_labels(items, fillers)
-    labels = _with_fillers(items, fillers, found, options.min_filler)
+    labels = _with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
     segments = cut_segments(spans, [label.keep for label in labels], duration, levels, options)
     decisions = _decisions(items, fillers, labels, segments, duration)
     return CutPlan(tuple(segments), tuple(decisions), tuple(missing))
@@ -389,9 +389,16 @@ def _restart(said: list[str], then: list[str]) -> DropReason | None:
 
 
 def _with_fillers(
-    items: Sequence[Word], fillers: Sequence[bool], labels: list[Label | None], shortest: float
+    items: Sequence[Word],
+    fillers: Sequence[bool],
+    labels: list[Label | None],
+    shortest: float,
+    parted: Sequence[bool],
 ) -> list[Label]:
-    """Fillers between two kept words stay when short; anything else with a filler goes."""
+    """Fillers between two kept words stay when short; anything else with a filler goes.
+
+    ``parted[k]``: the levels show a break between items k and k + 1.
+    """
     before: list[Label | None] = []
     last: Label | None = None
     for k in range(len(items)):
@@ -407,21 +414,24 @@ def _with_fillers(
             after = label
         else:
             out[k] = _filler_label(items[k], before[k], after, shortest)
-            if not out[k].keep and _glued_to_kept(items, labels, k):
+            if not out[k].keep and _glued_to_kept(items, labels, k, parted):
                 out[k] = Label(keep=True, line=(after or before[k] or _KEPT).line)
     return out
 
 
-def _glued_to_kept(items: Sequence[Word], labels: Sequence[Label | None], k: int) -> bool:
-    """Whether a filler touches a kept word: the aligner's "filler" there is most often a sound
-    of that word (a vowel, a word the recogniser missed), and a cut there would clip it."""
+def _glued_to_kept(
+    items: Sequence[Word], labels: Sequence[Label | None], k: int, parted: Sequence[bool]
+) -> bool:
+    """Whether a filler touches a kept word with no break between them in the levels: the
+    aligner's "filler" there is most often a sound of that word (a vowel, a word the
+    recogniser missed), and a cut there would clip it."""
     word = items[k]
     if word.confidence > ALIGNER_FILLER_CONFIDENCE or word.end - word.start >= SOUND_OF_A_WORD:
         return False  # the recogniser heard it too, or it is as long as a real hesitation
     touching = 0
-    if k > 0 and word.start - items[k - 1].end < GLUED:
+    if k > 0 and word.start - items[k - 1].end < GLUED and not parted[k - 1]:
         touching += (labels[k - 1] or _DROPPED).keep
-    if k + 1 < len(items) and items[k + 1].start - word.end < GLUED:
+    if k + 1 < len(items) and items[k + 1].start - word.end < GLUED and not parted[k]:
         touching += (labels[k + 1] or _DROPPED).keep
     return touching >= GLUED_SIDES
 

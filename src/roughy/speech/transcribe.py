@@ -20,13 +20,12 @@ import numpy.typing as npt
 from faster_whisper import WhisperModel
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from roughy.speech.align import align
+from roughy.speech.align import ALIGNED_LANGUAGES, align
 from roughy.speech.audio import frame_levels, load_audio
 from roughy.speech.models import model_label, prepare_model
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word, WordKind
 
-ALIGNED_LANGUAGES = frozenset({"en"})
 MIN_HOLE = 1.0  # speech this long with no word in it is decoded again on its own
 COVER_PAD = 0.15  # a word covers this much around it (Whisper's edges are rough)
 _SENTENCE_END = ".,!?;:…"
