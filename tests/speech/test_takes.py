@@ -472,12 +472,13 @@ def test_a_take_the_recogniser_misheard_is_cleared_by_ear() -> None:
     (call,) = ear.calls  # only the take with errors is listened to
     start, end, written, heard = call
     assert written == LINE1.lower().rstrip(".").split()
+    assert heard == "the quick brown fax jumps over the lazy dock".split()
     second = rec.words[9]
     assert rec.words[8].end <= start <= second.start and end >= rec.words[-1].end
 
 
 def test_a_misread_take_the_text_lets_pass_is_convicted_by_ear() -> None:
-    """"sixteen" for "fifteen" looks like a recogniser's slip in text; by ear the words heard
+    """ "sixteen" for "fifteen" looks like a recogniser's slip in text; by ear the words heard
     fit clearly better than the script's, so the last take was misread and the first stays."""
     script = "Bake the cookies for fifteen minutes."
     rec = Recording().say(script, then=1.0).say("Bake the cookies for sixteen minutes.")
