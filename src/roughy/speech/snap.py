@@ -169,14 +169,15 @@ def _outward(at: float, bound: float, levels: Levels, loud: float, step: int) ->
 
     A pause that is loud at the cut holds speech the words do not show (a word the recogniser
     dropped): the cut moves on through it, across dips of at most ``QUIET_RUN``, to where the
-    pause falls quiet, never past ``bound`` (the next word's edge).
+    pause falls quiet, never past ``bound`` (the next word's edge). Sound that runs on into
+    the next word is that word's own (its edge is early): the cut stays where it was.
     """
     frame = int(at / FRAME_SECONDS) if step > 0 else int(at / FRAME_SECONDS) - 1
     edge, quiet = at, 0
     while 0 <= frame < len(levels) and quiet * FRAME_SECONDS < QUIET_RUN:
         here = (frame + (1 if step > 0 else 0)) * FRAME_SECONDS
         if (here - bound) * step > 0:
-            break
+            return at if quiet == 0 else edge
         if levels[frame] >= loud:
             edge, quiet = here, 0
         else:
