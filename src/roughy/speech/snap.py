@@ -57,8 +57,8 @@ def refit(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[t
     The aligner at times ends a word early and starts the next one in its tail (or the other
     way round): the two touch, and the pause between them lies inside one. A cut between them
     would clip a word. Where a quiet run of ``PAUSE_RUN`` reaches to within ``SEEK`` of where
-    they meet, the first word now ends where it begins and the next starts where it ends, but
-    neither by more than half of itself; the nearest such run wins.
+    they meet, the first word now ends where it begins and the next starts where it ends (each
+    keeps a frame of itself at least); the nearest such run wins.
     """
     out = list(spans)
     if levels is None or len(levels) == 0:
@@ -68,8 +68,8 @@ def refit(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[t
         (start, end), (then, until) = out[k - 1], out[k]
         if then - end >= TOUCHING:
             continue
-        low = max((start + end) / 2, end - SEEK)
-        high = min((then + until) / 2, then + SEEK)
+        low = max(min(start + FRAME_SECONDS, end), end - SEEK)
+        high = min(max(until - FRAME_SECONDS, then), then + SEEK)
         run = _quiet_run(quiet, low, high, (end + then) / 2, PAUSE_RUN)
         if run is not None:
             out[k - 1] = (start, max(start, run[0]))
