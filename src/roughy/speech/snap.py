@@ -29,7 +29,7 @@ PAUSE_RUN = 0.12
 TOUCHING = 0.05
 SEEK = 0.3  # how far from where two words meet the pause between them is looked for
 BREAK = 0.05  # quiet this long between two sounds (see ``apart``) parts them
-BREAK_REACH = 0.1
+BREAK_REACH = 0.04  # a break this near where they meet: further in, it is a stop's closure
 
 
 def snap(at: float, low: float, high: float, levels: Levels | None, window: float) -> float:
