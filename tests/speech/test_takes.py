@@ -473,8 +473,7 @@ def test_a_take_the_recogniser_misheard_is_cleared_by_ear() -> None:
     start, end, written, heard = call
     assert written == LINE1.lower().rstrip(".").split()
     assert heard == ["the", "quick", "brown", "fax", "jumps", "over", "the", "lazy", "dock"]
-    second = rec.words[9]
-    assert rec.words[8].end <= start <= second.start and end >= rec.words[-1].end
+    assert (start, end) == (rec.words[9].start, rec.words[-1].end)  # the take's own span
 
 
 def test_a_misread_take_the_text_lets_pass_is_convicted_by_ear() -> None:
@@ -483,7 +482,7 @@ def test_a_misread_take_the_text_lets_pass_is_convicted_by_ear() -> None:
     script = "Bake the cookies for fifteen minutes."
     rec = Recording().say(script, then=1.0).say("Bake the cookies for sixteen minutes.")
     assert kept_text(rec.decide(script)) == "Bake the cookies for sixteen minutes."
-    plan = decide_by_ear(rec, script, Ear({"bake the cookies for sixteen minutes": -0.3}))
+    plan = decide_by_ear(rec, script, Ear({"bake the cookies for sixteen minutes": -0.5}))
     assert kept_text(plan) == script
     assert ("sixteen", False, "retake", 1) in verdicts(plan)
 

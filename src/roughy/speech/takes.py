@@ -56,8 +56,7 @@ _ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
 # words heard clears it, the words heard fitting better by FIT_REJECT convicts it. In
 # pocketsphinx's units: one misread word in a line moves the fit by 0.05 to 0.5.
 FIT_ACCEPT = 0.0
-FIT_REJECT = 0.15
-FIT_PAD = 0.3  # audio beyond a take's first and last word given to its alignments
+FIT_REJECT = 0.3
 RESTART_OVERLAP = 0.6
 REPEAT_SHARE = 0.8
 
@@ -205,14 +204,10 @@ def _heard_right(
     """
 
     def fit(attempt: Attempt) -> float | None:
-        first, last = owner[attempt.first], owner[attempt.last]
-        low = items[first - 1].end if first > 0 else 0.0
-        start = max(low, items[first].start - FIT_PAD)
-        end = items[last].end + FIT_PAD
-        if last + 1 < len(items):
-            end = min(end, items[last + 1].start)
-        heard = spoken[attempt.first : attempt.last + 1]
-        return listen(start, end, lines[attempt.line], heard)
+        """Over the heard words' own span: sound beyond it that the recogniser left out would
+        count for the script."""
+        start, end = items[owner[attempt.first]].start, items[owner[attempt.last]].end
+        return listen(start, end, lines[attempt.line], spoken[attempt.first : attempt.last + 1])
 
     found = []
     for attempt in attempts:
@@ -288,10 +283,13 @@ def _clean(attempt: Attempt, fewest: float) -> bool:
     """Whether a take was read right: by its text, no more errors than the line's best take
     give or take ``CLEAN_MARGIN``; where it was listened to, the audio has the last word.
     The script fitting as well as the words heard (``FIT_ACCEPT``) clears a take the
-    recogniser misheard; the words heard fitting clearly better (``FIT_REJECT``) convicts
-    one whose misread word the text let pass as a slip ("sixteen" for "fifteen")."""
+    recogniser misheard, unless it heard fewer words than the line has, bar one: Whisper
+    garbles words more often than it drops them, and the script gets credit for sound it
+    left out. The words heard fitting clearly better (``FIT_REJECT``) convicts a take whose
+    misread word the text let pass as a slip ("sixteen" for "fifteen")."""
     if attempt.fit is not None:
-        if attempt.fit >= -FIT_ACCEPT:
+        heard = attempt.last - attempt.first + 1
+        if attempt.fit >= -FIT_ACCEPT and heard >= attempt.size - 1:
             return True
         if attempt.fit < -FIT_REJECT:
             return False
