@@ -68,7 +68,7 @@ class CutOptions:
     max_pause: float = 0.4  # longer pauses inside kept speech are shortened to this
     min_filler: float = 0.12  # fillers at least this long are punched out of kept takes
     lead: float = 0.08  # kept before a take's first word
-    tail: float = 0.12  # kept after a take's last word
+    tail: float = 0.16  # kept after a take's last word
     snap_window: float = 0.04  # cut points move to the quietest frame within ± this
 
 
