@@ -143,7 +143,7 @@ def test_two_takes_and_an_um_keep_only_the_second_take() -> None:
     # Lead before the kept take, tail after the last word; the take's inner pauses untouched.
     second = rec.words[n1 + 1]
     assert plan.segments[0].start == pytest.approx(second.start - 0.08)
-    assert plan.segments[-1].end == pytest.approx(rec.words[-1].end + 0.12)
+    assert plan.segments[-1].end == pytest.approx(rec.words[-1].end + CutOptions().tail)
 
 
 def test_a_false_start_then_a_full_take() -> None:
@@ -504,3 +504,27 @@ def test_a_garbled_take_is_found_by_ear() -> None:
     ear = Ear({"the market's own cell prices of fabrics": -0.2})
     plan = decide_by_ear(rec, script, ear)
     assert plan.missing_lines == (2,)
+
+
+def test_a_restart_the_recogniser_wrote_once_is_split_from_its_false_start_by_ear() -> None:
+    """ "The quick brown [long pause] fox jumps ...": Whisper wrote a restart's repeated first
+    words once. Where the script fits the words after the pause whole, they are the take and
+    the words before it a false start; where it does not, the speaker only paused."""
+    rec = Recording().say("The quick brown", then=1.5).say("fox jumps over the lazy dog.")
+    rest = "fox jumps over the lazy dog"
+    plan = decide_by_ear(rec, LINE1, Ear({rest: 0.01}))
+    assert kept_text(plan) == "fox jumps over the lazy dog."
+    assert verdicts(plan)[:3] == each("The quick brown", False, "false_start", 1)
+    plan = decide_by_ear(rec, LINE1, Ear({rest: -0.4}))
+    assert kept_text(plan) == "The quick brown fox jumps over the lazy dog."
+
+
+def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:
+    """A word barely heard right after a take, then silence, is the recogniser's reading of
+    the take's soft ending: cutting before it would clip that ending."""
+    for confidence, kept in ((0.2, True), (0.9, False)):
+        rec = Recording().say(LINE1, then=0.0)
+        rec.words.append(Word("Go", rec.at + 0.05, rec.at + 0.3, "word", confidence))
+        rec.at += 2.0
+        plan = rec.decide(LINE1)
+        assert verdicts(plan)[-1][1] is kept

@@ -187,7 +187,7 @@ def _outward(at: float, bound: float, levels: Levels, loud: float, step: int) ->
 
 
 def _loud_level(levels: Levels) -> float:
-    """Halfway, in level, between the recording's background and its speech."""
+    """``LOUD`` of the way, in level, from the recording's background to its speech."""
     floor, speech = np.percentile(levels, [10, 90])
     return float(floor + LOUD * (speech - floor))
 

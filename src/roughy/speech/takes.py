@@ -14,6 +14,7 @@ kept speech go, and ``roughy.speech.snap`` puts every cut in a pause.
 
 from __future__ import annotations
 
+import math
 import re
 from bisect import bisect_left
 from collections import defaultdict
@@ -57,6 +58,10 @@ _ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
 # pocketsphinx's units: one misread word in a line moves the fit by 0.05 to 0.5.
 FIT_ACCEPT = 0.0
 FIT_REJECT = 0.3
+# A word heard with less confidence than this, less than MURMUR_GAP after a kept take and
+# before a pause, is a murmur of the take's ending (see ``_keep_murmurs``).
+MURMUR = 0.5
+MURMUR_GAP = 0.2
 RESTART_OVERLAP = 0.6
 REPEAT_SHARE = 0.8
 
@@ -164,7 +169,7 @@ def _script_labels(
     pause_after.append(0.0)
     attempts = find_attempts(lines, spoken, pause_after)
     if listen is not None:
-        attempts = _heard_right(attempts, lines, spoken, items, owner, listen)
+        attempts = _heard_right(attempts, lines, spoken, items, owner, pause_after, listen)
     attempts = [attempt for attempt in attempts if not attempt.unsure]
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
     labels: list[Label | None] = [None] * len(items)
@@ -181,6 +186,7 @@ def _script_labels(
             if not fillers[k]:
                 labels[k] = label
     _mark_off_script(labels, fillers, group=len(attempts))
+    _keep_murmurs(labels, items, fillers)
     said = {attempts[n].line for n in chosen}
     return labels, [i + 1 for i in range(len(lines)) if i not in said]
 
@@ -191,10 +197,12 @@ def _heard_right(
     spoken: Sequence[str],
     items: Sequence[Word],
     owner: Sequence[int],
+    pause_after: Sequence[float],
     listen: Listen,
 ) -> list[Attempt]:
-    """Takes listened to: unsure stretches that fit the script made complete takes, and the
-    ``fit`` set on complete takes with errors where their line has more than one.
+    """Takes listened to: unsure stretches that fit the script made complete takes, restarts
+    the recogniser wrote once split from their false starts, and the ``fit`` set on complete
+    takes with errors where their line has more than one.
 
     Whisper mishears a take as easily as a speaker misreads it ("shows us to be rising" for
     "shows a steady rise"), and its slips differ from take to take, so the text alone can
@@ -209,6 +217,21 @@ def _heard_right(
         start, end = items[owner[attempt.first]].start, items[owner[attempt.last]].end
         return listen(start, end, lines[attempt.line], spoken[attempt.first : attempt.last + 1])
 
+    def restarted(attempt: Attempt) -> list[Attempt]:
+        """A take with a long pause in it, whose words after the pause the script fits whole:
+        Whisper writes a phrase said twice once, so a restart's first words went unwritten
+        and the words before the pause are a false start. Where the speaker only paused,
+        the script fits the words after it badly: they lack the line's first words."""
+        longest, at = max((pause_after[p], p) for p in range(attempt.first, attempt.last))
+        if longest < SENTENCE_PAUSE:
+            return [attempt]
+        rest = replace(attempt, first=at + 1)
+        better = fit(rest)
+        if better is None or better < -FIT_ACCEPT:
+            return [attempt]
+        head = replace(attempt, last=at, complete=False)
+        return [head, replace(rest, matched=rest.size, errors=0.0, fit=better)]
+
     found = []
     for attempt in attempts:
         if attempt.unsure:
@@ -216,7 +239,10 @@ def _heard_right(
             if better is None or better < -FIT_ACCEPT:
                 continue
             attempt = replace(attempt, complete=True, unsure=False, fit=better)
-        found.append(attempt)
+        if attempt.complete and attempt.last > attempt.first:
+            found.extend(restarted(attempt))
+        else:
+            found.append(attempt)
     complete: dict[int, int] = defaultdict(int)
     for attempt in found:
         complete[attempt.line] += attempt.complete
@@ -227,6 +253,27 @@ def _heard_right(
             attempt = replace(attempt, fit=fit(attempt))
         out.append(attempt)
     return out
+
+
+def _keep_murmurs(
+    labels: list[Label | None], items: Sequence[Word], fillers: Sequence[bool]
+) -> None:
+    """A word the recogniser barely heard (``MURMUR``) right after a kept take, and before a
+    pause, is most often one it made up from the take's soft ending (a breath, a trailing
+    "ng"): it stays with the take, or the cut before it would clip that ending."""
+    said = [k for k in range(len(items)) if not fillers[k]]
+    for n, k in enumerate(said[1:], 1):
+        before, word, label = labels[said[n - 1]], items[k], labels[k]
+        if before is None or not before.keep or label is None or label.keep:
+            continue
+        after = items[said[n + 1]].start if n + 1 < len(said) else math.inf
+        if (
+            word.confidence < MURMUR
+            and len(tokens(word.text)) == 1
+            and word.start - items[said[n - 1]].end < MURMUR_GAP
+            and after - word.end >= SENTENCE_PAUSE
+        ):
+            labels[k] = before
 
 
 def _mark_off_script(labels: list[Label | None], fillers: Sequence[bool], group: int) -> None:
