@@ -28,7 +28,7 @@ MODELS = CACHE / "models"
 SPEECH_SRC = HERE.parent.parent / "src" / "roughy" / "speech"
 
 
-DECISION_ONLY = frozenset({"takes.py", "script.py", "snap.py"})
+DECISION_ONLY = frozenset({"takes.py", "choose.py", "ear.py", "script.py", "snap.py"})
 
 
 def _version(skip: frozenset[str] = frozenset()) -> str:

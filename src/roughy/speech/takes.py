@@ -1,11 +1,8 @@
 """The cut decision: which takes, words, fillers and pauses to keep. Pure: words in, plan out.
 
-With a script, every line's attempts are found (``roughy.speech.script``) and one complete take
-per line is chosen so that the chosen takes follow the script's order: a DP over lines that first
-covers as many lines as it can, then by policy prefers the *last* clean take or the *best*
-(highest match score, ties going to the later take). A take is clean when it has no more errors
-than the line's best take, give or take ``CLEAN_MARGIN``: the recogniser's own slips ("making"
-for "baking") cost less than a misread word and recur alike in every take of a line.
+With a script, every line's attempts are found (``roughy.speech.script``), checked by ear where
+the caller passes a ``listen`` (``roughy.speech.ear``), and one complete take per line is chosen
+so that the chosen takes follow the script's order (``roughy.speech.choose``).
 
 Without a script, the speech is split into sentences, and a sentence whose beginning the next
 sentence says again is a restart. Either way, fillers and long pauses inside
@@ -17,13 +14,14 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from itertools import pairwise
 
-from roughy.speech.script import SENTENCE_PAUSE, Attempt, find_attempts, script_lines
+from roughy.speech.choose import choose_takes
+from roughy.speech.ear import listen_to_takes
+from roughy.speech.script import SENTENCE_PAUSE, find_attempts, script_lines
 from roughy.speech.snap import Levels, apart, cut_segments, refit
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import (
@@ -39,12 +37,6 @@ from roughy.speech.types import (
     Word,
 )
 
-# Without a script: a sentence is a restart of the next one when this share of its tokens
-# recurs, in order, at the next one's start; a retake (not a false start) when it also says this
-# share of the next one.
-# A take counts as read right when it has at most this many errors more than the line's best
-# take: the recogniser's slips differ from take to take, a misread word costs about one.
-CLEAN_MARGIN = 0.3
 # A filler closer than this to a kept word is taken for part of it (see ``_glued_to_kept``).
 GLUED = 0.03
 GLUED_SIDES = 1
@@ -53,20 +45,17 @@ SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after 
 # says no such word, is a hesitation it misheard.
 UNSURE = 0.5
 _ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
-# Listening to a take (``_clean``): the script fitting its audio within FIT_ACCEPT of the
-# words heard clears it, the words heard fitting better by FIT_REJECT convicts it. In
-# pocketsphinx's units: one misread word in a line moves the fit by 0.05 to 0.5.
-FIT_ACCEPT = 0.0
-FIT_REJECT = 0.3
 # A word heard with less confidence than this, less than MURMUR_GAP after a kept take and
 # before a pause, is a murmur of the take's ending (see ``_keep_murmurs``).
 MURMUR = 0.5
 MURMUR_GAP = 0.2
+# Without a script: a sentence is a restart of the next one when this share of its tokens
+# recurs, in order, at the next one's start; a retake (not a false start) when it also says this
+# share of the next one.
 RESTART_OVERLAP = 0.6
 REPEAT_SHARE = 0.8
 
 _SENTENCE_PUNCTUATION = re.compile(r"[.!?…][\"'”’)\]]*$")
-_RADIX = 1 << 32  # packs a DP weight's parts into one int, most significant first
 
 
 @dataclass(frozen=True)
@@ -169,7 +158,7 @@ def _script_labels(
     pause_after.append(0.0)
     attempts = find_attempts(lines, spoken, pause_after)
     if listen is not None:
-        attempts = _heard_right(attempts, lines, spoken, items, owner, pause_after, listen)
+        attempts = listen_to_takes(attempts, lines, spoken, items, owner, pause_after, listen)
     attempts = [attempt for attempt in attempts if not attempt.unsure]
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
     labels: list[Label | None] = [None] * len(items)
@@ -189,70 +178,6 @@ def _script_labels(
     _keep_murmurs(labels, items, fillers)
     said = {attempts[n].line for n in chosen}
     return labels, [i + 1 for i in range(len(lines)) if i not in said]
-
-
-def _heard_right(
-    attempts: list[Attempt],
-    lines: Sequence[Sequence[str]],
-    spoken: Sequence[str],
-    items: Sequence[Word],
-    owner: Sequence[int],
-    pause_after: Sequence[float],
-    listen: Listen,
-) -> list[Attempt]:
-    """Takes listened to: unsure stretches that fit the script made complete takes, restarts
-    the recogniser wrote once split from their false starts, and the ``fit`` set on complete
-    takes with errors where their line has more than one.
-
-    Whisper mishears a take as easily as a speaker misreads it ("shows us to be rising" for
-    "shows a steady rise"), and its slips differ from take to take, so the text alone can
-    prefer a take that was misread (and heard right) to one read right (and misheard), or
-    miss a take it garbled. Each is aligned to its audio twice, as the script has it and as
-    it was heard (``_clean`` weighs the difference).
-    """
-
-    def fit(attempt: Attempt) -> float | None:
-        """Over the heard words' own span: sound beyond it that the recogniser left out would
-        count for the script."""
-        start, end = items[owner[attempt.first]].start, items[owner[attempt.last]].end
-        return listen(start, end, lines[attempt.line], spoken[attempt.first : attempt.last + 1])
-
-    def restarted(attempt: Attempt) -> list[Attempt]:
-        """A take with a long pause in it, whose words after the pause the script fits whole:
-        Whisper writes a phrase said twice once, so a restart's first words went unwritten
-        and the words before the pause are a false start. Where the speaker only paused,
-        the script fits the words after it badly: they lack the line's first words."""
-        longest, at = max((pause_after[p], p) for p in range(attempt.first, attempt.last))
-        if longest < SENTENCE_PAUSE:
-            return [attempt]
-        rest = replace(attempt, first=at + 1)
-        better = fit(rest)
-        if better is None or better < -FIT_ACCEPT:
-            return [attempt]
-        head = replace(attempt, last=at, complete=False)
-        return [head, replace(rest, matched=rest.size, errors=0.0, fit=better)]
-
-    found = []
-    for attempt in attempts:
-        if attempt.unsure:
-            better = fit(attempt)
-            if better is None or better < -FIT_ACCEPT:
-                continue
-            attempt = replace(attempt, complete=True, unsure=False, fit=better)
-        if attempt.complete and attempt.last > attempt.first:
-            found.extend(restarted(attempt))
-        else:
-            found.append(attempt)
-    complete: dict[int, int] = defaultdict(int)
-    for attempt in found:
-        complete[attempt.line] += attempt.complete
-    out = []
-    for attempt in found:
-        listened = attempt.fit is not None
-        if not listened and attempt.complete and attempt.errors > 0 and complete[attempt.line] > 1:
-            attempt = replace(attempt, fit=fit(attempt))
-        out.append(attempt)
-    return out
 
 
 def _keep_murmurs(
@@ -287,100 +212,6 @@ def _mark_off_script(labels: list[Label | None], fillers: Sequence[bool], group:
                 group += 1
             labels[k] = label = Label(keep=False, reason="off_script", group=group)
         previous = label
-
-
-def choose_takes(
-    attempts: Sequence[Attempt], policy: TakePolicy, spans: Sequence[tuple[int, int]]
-) -> set[int]:
-    """Indexes of the complete attempts kept, at most one per line, in script order in time.
-
-    ``spans[n]`` is attempt n's first and last item: a line's take ends before the next line's
-    begins. Longest increasing chain by weight over lines, with a prefix-maximum tree over items.
-    """
-    by_line: dict[int, list[int]] = defaultdict(list)
-    for n, attempt in enumerate(attempts):
-        if attempt.complete:
-            by_line[attempt.line].append(n)
-    size = max((last for _, last in spans), default=0) + 1
-    tree = _PrefixMax(size)
-    back: dict[int, int] = {}
-    best: tuple[int, int] = (0, -1)
-    for line in sorted(by_line):
-        ranked = _ranked(attempts, by_line[line])
-        fewest = min(attempts[n].errors for n in by_line[line])
-        scored = []
-        for n in by_line[line]:
-            first, last = spans[n]
-            total, previous = tree.query(first - 1)
-            back[n] = previous
-            clean = _clean(attempts[n], fewest)
-            scored.append((total + _weight(attempts[n], clean, ranked[n], policy), n, last))
-        for total, n, last in scored:
-            tree.update(last, (total, n))
-            best = max(best, (total, n))
-    chosen: set[int] = set()
-    n = best[1]
-    while n >= 0:
-        chosen.add(n)
-        n = back[n]
-    return chosen
-
-
-def _clean(attempt: Attempt, fewest: float) -> bool:
-    """Whether a take was read right: by its text, no more errors than the line's best take
-    give or take ``CLEAN_MARGIN``; where it was listened to, the audio has the last word.
-    The script fitting as well as the words heard (``FIT_ACCEPT``) clears a take the
-    recogniser misheard, unless it heard fewer words than the line has, bar one: Whisper
-    garbles words more often than it drops them, and the script gets credit for sound it
-    left out. The words heard fitting clearly better (``FIT_REJECT``) convicts a take whose
-    misread word the text let pass as a slip ("sixteen" for "fifteen")."""
-    if attempt.fit is not None:
-        heard = attempt.last - attempt.first + 1
-        if attempt.fit >= -FIT_ACCEPT and heard >= attempt.size - 1:
-            return True
-        if attempt.fit < -FIT_REJECT:
-            return False
-    return attempt.errors <= fewest + CLEAN_MARGIN
-
-
-def _ranked(attempts: Sequence[Attempt], ns: list[int]) -> dict[int, int]:
-    """Each of one line's attempts' rank among them in time: later is higher."""
-    by_time = sorted(ns, key=lambda n: attempts[n].last)
-    return {n: rank for rank, n in enumerate(by_time)}
-
-
-def _weight(attempt: Attempt, clean: bool, rank: int, policy: TakePolicy) -> int:
-    if policy == "last":
-        parts = (1, int(clean), rank, attempt.matched)
-    else:
-        heard_right = attempt.fit is not None and attempt.fit >= -FIT_ACCEPT
-        score = attempt.size if heard_right else attempt.score
-        parts = (1, 0, max(round(score * 100), 0), rank)
-    weight = 0
-    for part in parts:
-        weight = weight * _RADIX + part
-    return weight
-
-
-class _PrefixMax:
-    """Fenwick tree: the best (weight, attempt) among attempts ending at or before an item."""
-
-    def __init__(self, size: int) -> None:
-        self._tree: list[tuple[int, int]] = [(0, -1)] * (size + 1)
-
-    def update(self, position: int, value: tuple[int, int]) -> None:
-        i = position + 1
-        while i < len(self._tree):
-            self._tree[i] = max(self._tree[i], value)
-            i += i & -i
-
-    def query(self, position: int) -> tuple[int, int]:
-        best = (0, -1)
-        i = position + 1
-        while i > 0:
-            best = max(best, self._tree[i])
-            i -= i & -i
-        return best
 
 
 # --- without a script -----------------------------------------------------------------------

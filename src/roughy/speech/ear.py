@@ -1,0 +1,103 @@
+"""Takes checked by ear. Where a script line's take differs from the line in text, the text
+cannot tell whether the recogniser misheard it or the speaker misread it: both readings are
+force-aligned to the take's audio (``listen``: ``roughy.speech.align.fit`` on the recording)
+and the better fit tells. Pure but for ``listen``, which the caller passes in.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import replace
+
+from roughy.speech.script import SENTENCE_PAUSE, Attempt
+from roughy.speech.types import Listen, Word
+
+# The script fitting a take's audio within FIT_ACCEPT of the words heard clears it; the words
+# heard fitting better by FIT_REJECT convict it. In pocketsphinx's units: one misread word in
+# a line moves the fit by 0.05 to 0.5.
+FIT_ACCEPT = 0.0
+FIT_REJECT = 0.3
+
+
+def listen_to_takes(
+    attempts: list[Attempt],
+    lines: Sequence[Sequence[str]],
+    spoken: Sequence[str],
+    items: Sequence[Word],
+    owner: Sequence[int],
+    pause_after: Sequence[float],
+    listen: Listen,
+) -> list[Attempt]:
+    """Takes listened to: unsure stretches that fit the script made complete takes, restarts
+    the recogniser wrote once split from their false starts, and the ``fit`` set on complete
+    takes with errors where their line has more than one.
+
+    Whisper mishears a take as easily as a speaker misreads it ("shows us to be rising" for
+    "shows a steady rise"), and its slips differ from take to take, so the text alone can
+    prefer a take that was misread (and heard right) to one read right (and misheard), or
+    miss a take it garbled. Each is aligned to its audio twice, as the script has it and as
+    it was heard (``verdict`` weighs the difference).
+    """
+
+    def fit(attempt: Attempt) -> float | None:
+        """Over the heard words' own span: sound beyond it that the recogniser left out would
+        count for the script."""
+        start, end = items[owner[attempt.first]].start, items[owner[attempt.last]].end
+        return listen(start, end, lines[attempt.line], spoken[attempt.first : attempt.last + 1])
+
+    def restarted(attempt: Attempt) -> list[Attempt]:
+        """A take with a long pause in it, whose words after the pause the script fits whole:
+        Whisper writes a phrase said twice once, so a restart's first words went unwritten
+        and the words before the pause are a false start. Where the speaker only paused,
+        the script fits the words after it badly: they lack the line's first words."""
+        longest, at = max((pause_after[p], p) for p in range(attempt.first, attempt.last))
+        if longest < SENTENCE_PAUSE:
+            return [attempt]
+        rest = replace(attempt, first=at + 1)
+        better = fit(rest)
+        if better is None or better < -FIT_ACCEPT:
+            return [attempt]
+        head = replace(attempt, last=at, complete=False)
+        return [head, replace(rest, matched=rest.size, errors=0.0, fit=better)]
+
+    found = []
+    for attempt in attempts:
+        if attempt.unsure:
+            better = fit(attempt)
+            if better is None or better < -FIT_ACCEPT:
+                continue
+            attempt = replace(attempt, complete=True, unsure=False, fit=better)
+        if attempt.complete and attempt.last > attempt.first:
+            found.extend(restarted(attempt))
+        else:
+            found.append(attempt)
+    complete: dict[int, int] = defaultdict(int)
+    for attempt in found:
+        complete[attempt.line] += attempt.complete
+    out = []
+    for attempt in found:
+        listened = attempt.fit is not None
+        if not listened and attempt.complete and attempt.errors > 0 and complete[attempt.line] > 1:
+            attempt = replace(attempt, fit=fit(attempt))
+        out.append(attempt)
+    return out
+
+
+def verdict(attempt: Attempt) -> bool | None:
+    """Whether the ear says a take was read right (True) or misread (False); None where it was
+    not listened to or cannot tell, and the text decides.
+
+    The script fitting as well as the words heard clears a take the recogniser misheard,
+    unless it heard fewer words than the line has, bar one: Whisper garbles words more often
+    than it drops them, and the script gets credit for sound it left out. The words heard
+    fitting clearly better convicts a take whose misread word the text let pass as a slip
+    ("sixteen" for "fifteen").
+    """
+    if attempt.fit is None:
+        return None
+    if attempt.fit >= -FIT_ACCEPT and attempt.last - attempt.first + 1 >= attempt.size - 1:
+        return True
+    if attempt.fit < -FIT_REJECT:
+        return False
+    return None
