@@ -3,6 +3,10 @@
 Items are the words and fillers on the timeline, time-ordered and not overlapping. Each gap
 between two items (and before the first, after the last) gets at most one segment edge of each
 kind, always inside the gap, so no cut ever falls inside a word, kept or dropped.
+
+The levels (RMS per 10 ms) correct the items first: ``refit`` moves the edges of two touching
+words to the pause the aligner put inside one of them, and ``apart`` tells which neighbours a
+breath separates (a filler with a breath before a word is not part of that word).
 """
 
 from __future__ import annotations
