@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from roughy.speech.script import script_lines
 from roughy.speech.snap import snap
-from roughy.speech.takes import decide
+from roughy.speech.takes import UNWORDED, decide
 from roughy.speech.types import (
     FRAME_SECONDS,
     CutOptions,
@@ -102,7 +102,10 @@ def check_consistent(plan: CutPlan, words: Sequence[Word], duration: float) -> N
         else:
             assert overlap <= EPS, decision
     assert at == pytest.approx(duration, abs=1e-9)
-    assert len(items(plan)) == len(words)
+    # Every word once; beyond them only sounds no word covered, as dropped fillers.
+    heard = [d for d in items(plan) if d.text != UNWORDED]
+    assert len(heard) == len(words)
+    assert all(d.kind == "filler" and not d.keep for d in items(plan) if d.text == UNWORDED)
 
 
 def long_pauses_kept(plan: CutPlan) -> list[float]:
@@ -528,3 +531,32 @@ def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:
         rec.at += 2.0
         plan = rec.decide(LINE1)
         assert verdicts(plan)[-1][1] is kept
+
+
+def test_a_hesitation_nobody_wrote_down_inside_a_take_is_cut_out() -> None:
+    """Loud sound alone in a pause between two kept words, a breath of quiet either side,
+    is a hesitation neither recogniser wrote: it goes as a filler. The same sound right
+    before a take's first word is left alone (it is as often a word nobody heard)."""
+    rec = Recording().say("The quick brown fox", then=0.9).say("jumps over the lazy dog.")
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    gap_start = rec.words[3].end
+    levels[int((gap_start + 0.3) / FRAME_SECONDS) : int((gap_start + 0.6) / FRAME_SECONDS)] = 0.4
+    plan = decide(rec.words, LINE1, duration=rec.duration, levels=levels)
+    check_consistent(plan, rec.words, rec.duration)
+    (sound,) = [d for d in items(plan) if d.text == UNWORDED]
+    assert (sound.keep, sound.reason) == (False, "filler")
+    assert sound.start == pytest.approx(gap_start + 0.3, abs=FRAME_SECONDS)
+    assert sound.end == pytest.approx(gap_start + 0.6, abs=FRAME_SECONDS)
+    assert len(plan.segments) == 2 and kept_text(plan) == LINE1
+
+    rec = Recording().say("Sorry.", then=1.2).say(LINE1)
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    take = rec.words[1].start
+    levels[int((take - 0.5) / FRAME_SECONDS) : int((take - 0.2) / FRAME_SECONDS)] = 0.4
+    plan = decide(rec.words, LINE1, duration=rec.duration, levels=levels)
+    check_consistent(plan, rec.words, rec.duration)
+    assert not [d for d in items(plan) if d.text == UNWORDED]

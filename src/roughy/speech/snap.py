@@ -34,6 +34,9 @@ TOUCHING = 0.05
 SEEK = 0.3  # how far from where two words meet the pause between them is looked for
 BREAK = 0.05  # quiet this long between two sounds (see ``apart``) parts them
 BREAK_REACH = 0.04  # a break this near where they meet: further in, it is a stop's closure
+SOUND = 0.12  # an unworded sound at least this long is a hesitation (see ``unworded``) ...
+SOUND_LONGEST = 1.0  # ... and at most this long, in a pause of at most SOUND_GAP (longer
+SOUND_GAP = 1.5  # ones hold the words of a take the recogniser did not hear, more often)
 
 
 def snap(at: float, low: float, high: float, levels: Levels | None, window: float) -> float:
@@ -94,6 +97,30 @@ def apart(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[b
         high = min((then + until) / 2, then + BREAK_REACH)
         out.append(_quiet_run(quiet, low, high, (end + then) / 2, BREAK) is not None)
     return out
+
+
+def unworded(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[Span]:
+    """Sounds in the pauses between words that no word covers: loud runs of ``SOUND`` to
+    ``SOUND_LONGEST``, with a break of ``BREAK`` between them and either word, in a pause of
+    at most ``SOUND_GAP``. A hesitation neither the recogniser nor the aligner wrote down
+    sounds like that."""
+    if levels is None or len(levels) == 0:
+        return []
+    loud = np.asarray(levels) >= _loud_level(levels)
+    found: list[Span] = []
+    for (_, end), (then, _) in pairwise(spans):
+        first = math.ceil((end + BREAK) / FRAME_SECONDS)
+        last = math.floor((then - BREAK) / FRAME_SECONDS)  # exclusive
+        if last - first < round(SOUND / FRAME_SECONDS) or then - end > SOUND_GAP:
+            continue
+        window = np.concatenate(([False], loud[first:last], [False]))
+        changes = np.flatnonzero(window[1:] != window[:-1])
+        for start, stop in zip(changes[::2], changes[1::2], strict=True):
+            if round(SOUND / FRAME_SECONDS) <= stop - start <= round(SOUND_LONGEST / FRAME_SECONDS):
+                found.append(
+                    Span(float(first + start) * FRAME_SECONDS, float(first + stop) * FRAME_SECONDS)
+                )
+    return found
 
 
 def _quiet_run(

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -22,7 +23,7 @@ from itertools import pairwise
 from roughy.speech.choose import choose_takes
 from roughy.speech.ear import listen_to_takes
 from roughy.speech.script import SENTENCE_PAUSE, find_attempts, script_lines
-from roughy.speech.snap import Levels, apart, cut_segments, refit
+from roughy.speech.snap import Levels, apart, cut_segments, refit, unworded
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import (
     ALIGNER_FILLER_CONFIDENCE,
@@ -45,6 +46,7 @@ SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after 
 # says no such word, is a hesitation it misheard.
 UNSURE = 0.5
 _ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
+UNWORDED = "…"  # the text of a sound in a pause that no word covers (``snap.unworded``)
 # A word heard with less confidence than this, less than MURMUR_GAP after a kept take and
 # before a pause, is a murmur of the take's ending (see ``_keep_murmurs``).
 MURMUR = 0.5
@@ -99,6 +101,10 @@ def decide(
     else:
         found = _sentence_labels(items, fillers)
     labels = _with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
+    if levels is not None:
+        sounds = unworded(spans, levels)
+        items, fillers, labels = _with_sounds(items, fillers, labels, sounds, options.min_filler)
+        spans = [(w.start, w.end) for w in items]
     segments = cut_segments(spans, [label.keep for label in labels], duration, levels, options)
     decisions = _decisions(items, fillers, labels, segments, duration)
     return CutPlan(tuple(segments), tuple(decisions), tuple(missing))
@@ -293,6 +299,38 @@ def _with_fillers(
             if not out[k].keep and _glued_to_kept(items, labels, k, parted):
                 out[k] = Label(keep=True, line=(after or before[k] or _KEPT).line)
     return out
+
+
+def _with_sounds(
+    items: Sequence[Word],
+    fillers: Sequence[bool],
+    labels: Sequence[Label],
+    sounds: Sequence[Span],
+    shortest: float,
+) -> tuple[list[Word], list[bool], list[Label]]:
+    """The items with the unworded sounds (``snap.unworded``) inside kept speech added as
+    dropped fillers: a hesitation between two kept words that nobody wrote down. Elsewhere a
+    sound is left to the cuts (``snap.cut_segments`` moves a cut out of it): at a take's edge
+    it is as often a word the recogniser did not hear."""
+    starts = [word.start for word in items]
+    before: dict[int, list[Word]] = defaultdict(list)  # item index -> sounds just before it
+    for sound in sounds:
+        at = bisect_left(starts, sound.start)
+        inside = 0 < at < len(items) and labels[at - 1].keep and labels[at].keep
+        if inside and sound.end - sound.start >= shortest:
+            before[at].append(Word(UNWORDED, sound.start, sound.end, "filler", 0.0))
+    out: list[Word] = []
+    kinds: list[bool] = []
+    marks: list[Label] = []
+    for k, item in enumerate(items):
+        for word in before.get(k, ()):
+            out.append(word)
+            kinds.append(True)
+            marks.append(Label(keep=False, reason="filler"))
+        out.append(item)
+        kinds.append(fillers[k])
+        marks.append(labels[k])
+    return out, kinds, marks
 
 
 def _glued_to_kept(
