@@ -560,3 +560,16 @@ def test_a_hesitation_nobody_wrote_down_inside_a_take_is_cut_out() -> None:
     plan = decide(rec.words, LINE1, duration=rec.duration, levels=levels)
     check_consistent(plan, rec.words, rec.duration)
     assert not [d for d in items(plan) if d.text == UNWORDED]
+
+
+def test_a_trace_of_a_filler_next_to_a_take_is_kept_with_it() -> None:
+    """A filler of a few frames is what is left of one the aligner put on the quiet tail of a
+    word: cutting it out would cut into that tail. A real one, as long, goes."""
+    for length, kept in ((0.04, True), (0.3, False)):
+        rec = Recording().say(LINE1, then=0.1)
+        rec.words.append(Word("er", rec.at, rec.at + length, "filler", 0.5))
+        rec.at += length + 2.0
+        plan = rec.decide(LINE1)
+        (filler,) = [d for d in items(plan) if d.kind == "filler"]
+        assert filler.keep is kept
+        assert (plan.segments[-1].end > filler.end) is kept

@@ -42,6 +42,9 @@ from roughy.speech.types import (
 GLUED = 0.03
 GLUED_SIDES = 1
 SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after all
+# A filler shorter than this is what is left of one the aligner put on quiet (``snap.refit``
+# moved its edge to the pause): next to kept speech it is kept, not cut around.
+TRACE = 0.06
 # A word the recogniser was unsure of, that sounds like "erm" ("firm", "perm") where the script
 # says no such word, is a hesitation it misheard.
 UNSURE = 0.5
@@ -277,7 +280,8 @@ def _with_fillers(
     shortest: float,
     parted: Sequence[bool],
 ) -> list[Label]:
-    """Fillers between two kept words stay when short; anything else with a filler goes.
+    """Fillers between two kept words stay when short, as do traces of one next to kept speech
+    and fillers glued to a kept word; anything else with a filler goes.
 
     ``parted[k]``: the levels show a break between items k and k + 1.
     """
@@ -296,7 +300,9 @@ def _with_fillers(
             after = label
         else:
             out[k] = _filler_label(items[k], before[k], after, shortest)
-            if not out[k].keep and _glued_to_kept(items, labels, k, parted):
+            beside = [n for n in (before[k], after) if n is not None and n.keep]
+            trace = items[k].end - items[k].start < TRACE and beside
+            if not out[k].keep and (trace or _glued_to_kept(items, labels, k, parted)):
                 out[k] = Label(keep=True, line=(after or before[k] or _KEPT).line)
     return out
 
