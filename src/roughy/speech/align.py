@@ -52,6 +52,7 @@ _FRAME_RATE = 100  # pocketsphinx frames per second
 _PLAIN = re.compile(r"[a-z][a-z']*")
 _SEARCH = "roughy-align"
 _FIT = "roughy-fit"
+_PRIME = "roughy-prime"
 _local = threading.local()
 
 
@@ -98,11 +99,27 @@ def fit(
     if last <= first:
         return None
     pcm = _pcm16(samples[first:last])
+    _prime(pcm)
     written_score = _score(pcm, written)
     heard_score = _score(pcm, heard)
     if written_score is None or heard_score is None:
         return None
     return written_score - heard_score
+
+
+def _prime(pcm: bytes) -> None:
+    """Run the audio through the batch decoder once, with a one-word grammar (cheap): some of
+    the decoder's state carries over from the utterance before, and a fit must not depend on
+    what was listened to last."""
+    decoder = _decoder(batch=True)
+    try:
+        decoder.add_jsgf_string(_PRIME, _sequence(["a"]))
+        decoder.activate_search(_PRIME)
+        decoder.start_utt()
+        decoder.process_raw(pcm, full_utt=True)
+        decoder.end_utt()
+    except (RuntimeError, ValueError):
+        return
 
 
 def _score(pcm: bytes, words: Sequence[str]) -> float | None:
