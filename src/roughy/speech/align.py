@@ -113,11 +113,7 @@ def _prime(pcm: bytes) -> None:
     what was listened to last."""
     decoder = _decoder(batch=True)
     try:
-        decoder.add_jsgf_string(_PRIME, _sequence(["a"]))
-        decoder.activate_search(_PRIME)
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
+        _decode(decoder, _PRIME, _sequence(["a"]), pcm)
     except (RuntimeError, ValueError):
         return
 
@@ -129,11 +125,7 @@ def _score(pcm: bytes, words: Sequence[str]) -> float | None:
     if not symbols or None in symbols:
         return None
     try:
-        decoder.add_jsgf_string(_FIT, _sequence([s for s in symbols if s is not None]))
-        decoder.activate_search(_FIT)
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
+        _decode(decoder, _FIT, _sequence([s for s in symbols if s is not None]), pcm)
         hypothesis = decoder.hyp()
     except (RuntimeError, ValueError):
         return None
@@ -248,11 +240,7 @@ def _align_chunk(samples: npt.NDArray[np.float32], chunk: _Chunk) -> list[Word] 
     last = round(chunk.end * SAMPLE_RATE)
     pcm = _pcm16(samples[first:last])
     try:
-        decoder.add_jsgf_string(_SEARCH, grammar)
-        decoder.activate_search(_SEARCH)
-        decoder.start_utt()
-        decoder.process_raw(pcm, full_utt=True)
-        decoder.end_utt()
+        _decode(decoder, _SEARCH, grammar, pcm)
         segments = [
             (re.sub(r"\(\d+\)$", "", s.word), s.start_frame, s.end_frame)
             for s in decoder.seg() or ()
@@ -270,6 +258,15 @@ def _grammar(symbols: list[str]) -> str:
         f"<o> = /{1 - FILLER_PRIOR}/ <NULL> | /{FILLER_PRIOR}/ <f>;\n"
         f"<f> = {' | '.join(FILLER_WORDS)};\n"
     )
+
+
+def _decode(decoder: Decoder, name: str, grammar: str, pcm: bytes) -> None:
+    """``pcm`` through ``decoder`` as one whole utterance, under the JSGF ``grammar``."""
+    decoder.add_jsgf_string(name, grammar)
+    decoder.activate_search(name)
+    decoder.start_utt()
+    decoder.process_raw(pcm, full_utt=True)
+    decoder.end_utt()
 
 
 def _sequence(symbols: list[str]) -> str:

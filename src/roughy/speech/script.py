@@ -60,7 +60,7 @@ class Attempt:
     errors: float
     complete: bool
     # How much better the script than the words heard fits the take's audio (see
-    # ``roughy.speech.takes``); None when not listened to.
+    # ``roughy.speech.ear``); None when not listened to.
     fit: float | None = None
     # A stretch of speech that may be a take the recogniser garbled (``_Extender.unsure``):
     # neither a take nor a false start until listened to.

@@ -89,7 +89,7 @@ def decide(
     Script lines are numbered as ``script_lines`` returns them. A script with no words is no
     script. Overlapping words are clipped so that each starts where the previous one ends.
     ``listen`` (``roughy.speech.align.fit`` on the recording) checks takes the recogniser may
-    have misheard against the script (see ``_heard_right``).
+    have misheard against the script (see ``roughy.speech.ear``).
     """
     lines = script_lines(script) if script is not None else []
     line_tokens = [tokens(line) for line in lines]
