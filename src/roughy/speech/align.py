@@ -64,7 +64,13 @@ class _Chunk:
 
 
 def align(samples: npt.NDArray[np.float32], words: Sequence[Word]) -> list[Word]:
-    """``words`` (time-ordered, one normalised token each) with aligned edges, plus fillers."""
+    """``words`` (time-ordered, one normalised token each) with aligned edges, plus fillers.
+
+    Each recording starts from the decoder's first cepstral mean, not from where the last
+    recording this thread aligned left it: the same recording aligns the same way whatever
+    the worker did before.
+    """
+    _decoder().set_cmn(_local.first_mean)
     duration = len(samples) / SAMPLE_RATE
     out: list[Word] = []
     todo = _chunks(words, duration)[::-1]
@@ -365,4 +371,6 @@ def _decoder(*, batch: bool = False) -> Decoder:
             loglevel="FATAL",
         )
         setattr(_local, name, decoder)
+        if not batch:
+            _local.first_mean = decoder.get_cmn()
     return decoder
