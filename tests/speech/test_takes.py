@@ -509,6 +509,37 @@ def test_a_garbled_take_is_found_by_ear() -> None:
     assert plan.missing_lines == (2,)
 
 
+def test_a_take_garbled_in_the_middle_is_found_whole_by_ear() -> None:
+    """A false start, then a take whose middle the recogniser garbled: its beginning and its
+    end match the line in two pieces. Listened to, the take is both pieces and what lies
+    between them; the false start before it stays out."""
+    script = "Our customers asked for a darker colour, so we made one."
+    garbled = "Our customer masked for an archer, colour, so we made one."
+    heard = "our customer masked for an archer colour so we made one"
+    rec = Recording().say("Our customers asked for a", then=1.5).say(garbled)
+    assert rec.decide(script).missing_lines == (1,)
+    ear = Ear({heard: 0.01})
+    plan = decide_by_ear(rec, script, ear)
+    assert plan.missing_lines == ()
+    assert kept_text(plan) == garbled
+    assert verdicts(plan)[:5] == each("Our customers asked for a", False, "false_start", 1)
+    assert [call[3] for call in ear.calls].count(heard.split()) == 1
+
+
+def test_compounds_match_whether_written_together_or_apart() -> None:
+    """ "handmade" heard for the script's "hand made", "light house" for "lighthouse": the
+    same words, so the takes are complete and clean and the last one is kept."""
+    script = "The stalls sell hand made jewelry.\nThe old lighthouse guides ships."
+    rec = Recording()
+    rec.say("The stalls sell hand made jewelry.", then=1.0)
+    rec.say("The stalls sell handmade jewelry.", then=1.0)
+    rec.say("The old lighthouse guides ships.", then=1.0)
+    rec.say("The old light house guides ships.")
+    plan = rec.decide(script)
+    assert plan.missing_lines == ()
+    assert kept_text(plan) == "The stalls sell handmade jewelry. The old light house guides ships."
+
+
 def test_a_restart_the_recogniser_wrote_once_is_split_from_its_false_start_by_ear() -> None:
     """ "The quick brown [long pause] fox jumps ...": Whisper wrote a restart's repeated first
     words once. Where the script fits the words after the pause whole, they are the take and

@@ -48,6 +48,20 @@ def script_lines(script: str) -> list[str]:
     return lines
 
 
+def compounds_apart(
+    lines: Sequence[Sequence[str]], heard: Sequence[Sequence[str]]
+) -> tuple[list[list[str]], list[list[str]]]:
+    """Script lines and heard words (tokens per word) with compounds written apart where the
+    other side writes them so: a recogniser's "handmade" for "hand made", "light house" for
+    "lighthouse". A compound is two tokens side by side on one side, one on the other."""
+    spoken = [token for said in heard for token in said]
+    spoken_pairs = {a + b: (a, b) for a, b in pairwise(spoken)}
+    line_pairs = {a + b: (a, b) for line in lines for a, b in pairwise(line)}
+    apart_lines = [[part for t in line for part in spoken_pairs.get(t, (t,))] for line in lines]
+    apart_heard = [[part for t in said for part in line_pairs.get(t, (t,))] for said in heard]
+    return apart_lines, apart_heard
+
+
 @dataclass(frozen=True)
 class Attempt:
     line: int  # 0-based script line
@@ -107,16 +121,23 @@ def find_attempts(
     for i, pairs in found.items():
         extender = _Extender(lines[i], spoken, pause_after, heads, tails, written[i])
         chains = _without_overlaps(_chains(pairs, len(lines[i])))
+        pieces: list[tuple[list[Pair], Attempt]] = []
         for k, chain in enumerate(chains):
             low = chains[k - 1][-1][0] if k else -1
             high = chains[k + 1][0][0] if k + 1 < len(chains) else len(spoken)
+            chain = extender.grown(chain, low, high)
             attempt = extender.attempt(i, chain, low, high)
             if attempt.complete or (chain[0][1] == 0 and attempt.matched >= 2):
                 attempts.append(attempt)
-            unsure = None if attempt.complete else extender.unsure(attempt, low, high)
-            if unsure is not None and (i, unsure.first, unsure.last) not in stretches:
-                stretches.add((i, unsure.first, unsure.last))
-                attempts.append(unsure)
+            if attempt.complete:
+                continue
+            stretch = extender.unsure(attempt, chain, low, high)
+            if pieces:
+                stretch = extender.joined(*pieces[-1], chain, attempt) or stretch
+            pieces.append((chain, attempt))
+            if stretch is not None and (i, stretch.first, stretch.last) not in stretches:
+                stretches.add((i, stretch.first, stretch.last))
+                attempts.append(stretch)
     return attempts
 
 
@@ -199,9 +220,14 @@ class _Extender:
         self.heads = heads  # spoken tokens that start some line: not absorbed as a tail
         self.tails = tails  # spoken tokens that end some line: not absorbed as a head
 
+    def grown(self, chain: list[Pair], low: int, high: int) -> list[Pair]:
+        """The chain extended match by match both ways, and filled in between.
+
+        ``low``/``high``: spoken indices (exclusive) where neighbouring attempts lie."""
+        return self._filled(self._forward(self._backward(chain, low), high))
+
     def attempt(self, index: int, chain: list[Pair], low: int, high: int) -> Attempt:
-        """``low``/``high``: spoken indices (exclusive) where neighbouring attempts lie."""
-        chain = self._filled(self._forward(self._backward(chain, low), high))
+        """The attempt a grown chain makes, wrong words at its ends absorbed."""
         size = len(self.line)
         errors = sum(self._gap_cost(a, b) for a, b in pairwise(chain))
         (first, first_j), (last, last_j) = chain[0], chain[-1]
@@ -228,32 +254,51 @@ class _Extender:
         first, last = first - head, last + tail
         return Attempt(index, first, last, size, len(chain), errors, complete)
 
-    def unsure(self, attempt: Attempt, low: int, high: int) -> Attempt | None:
+    def unsure(self, attempt: Attempt, chain: list[Pair], low: int, high: int) -> Attempt | None:
         """An incomplete attempt stretched over the speech around it up to the pauses (or
         the neighbouring takes) either side: where the recogniser garbled a take ("shows us
         to be rising new customers"), its matches break into pieces too short for a take.
-        None unless the stretch is about as long as the line and holds two of its words."""
+        Not stretched back from the line's first word, nor on from its last. None unless the
+        stretch is about as long as the line and holds two of its words."""
         size = len(self.line)
         first, last = attempt.first, attempt.last
         most = round(UNSURE_LENGTH * size) + 1
         while (
-            last - first + 1 < most
+            chain[0][1] > 0
+            and last - first + 1 < most
             and self._joins(first - 1, first, low, high)
             and first - 1 not in self.tails
         ):
             first -= 1
         while (
-            last - first + 1 < most
+            chain[-1][1] < size - 1
+            and last - first + 1 < most
             and self._joins(last + 1, last, low, high)
             and last + 1 not in self.heads
         ):
             last += 1
-        length = last - first + 1
-        if attempt.matched < 2 or length < COMPLETE_COVERAGE * size or length >= most:
+        return self._stretch(attempt.line, first, last, attempt.matched)
+
+    def joined(
+        self, chain: list[Pair], attempt: Attempt, later: list[Pair], next_attempt: Attempt
+    ) -> Attempt | None:
+        """Two pieces of one take, the later going on along the line past where the earlier
+        stopped, with no long pause between them: the recogniser garbled the middle ("our
+        customer masked for an archer, color, so we made one")."""
+        if later[-1][1] <= chain[-1][1] or next_attempt.last <= attempt.last:
             return None
-        errors = float(max(size, length) - attempt.matched)
-        return Attempt(attempt.line, first, last, size, attempt.matched, errors, False,
-                       unsure=True)  # fmt: skip
+        if self._pause_between(attempt.first, next_attempt.last) >= SENTENCE_PAUSE:
+            return None
+        matched = len({j for _, j in chain} | {j for _, j in later})
+        return self._stretch(attempt.line, attempt.first, next_attempt.last, matched)
+
+    def _stretch(self, line: int, first: int, last: int, matched: int) -> Attempt | None:
+        size = len(self.line)
+        length = last - first + 1
+        if matched < 2 or length < COMPLETE_COVERAGE * size or length > round(UNSURE_LENGTH * size):
+            return None
+        errors = float(max(size, length) - matched)
+        return Attempt(line, first, last, size, matched, errors, False, unsure=True)
 
     def _gap_cost(self, a: Pair, b: Pair) -> float:
         """Errors between two matches: wrong tokens paired in order, the rest extra or unsaid."""

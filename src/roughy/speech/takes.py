@@ -22,7 +22,7 @@ from itertools import pairwise
 
 from roughy.speech.choose import choose_takes
 from roughy.speech.ear import listen_to_takes
-from roughy.speech.script import SENTENCE_PAUSE, find_attempts, script_lines
+from roughy.speech.script import SENTENCE_PAUSE, compounds_apart, find_attempts, script_lines
 from roughy.speech.snap import Levels, apart, cut_segments, refit, unworded
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import (
@@ -148,13 +148,13 @@ def _script_labels(
     policy: TakePolicy,
     listen: Listen | None,
 ) -> tuple[list[Label | None], list[int]]:
+    heard = [tokens(word.text) if not fillers[k] else [] for k, word in enumerate(items)]
+    lines, heard = compounds_apart(lines, heard)
     spoken: list[str] = []
     owner: list[int] = []  # spoken token -> item
-    for k, word in enumerate(items):
-        if not fillers[k]:
-            for token in tokens(word.text):
-                spoken.append(token)
-                owner.append(k)
+    for k, parts in enumerate(heard):
+        spoken.extend(parts)
+        owner.extend([k] * len(parts))
     # The silence between two spoken tokens, hesitations between them not counted: "a darker,
     # um, colour" is one sentence however long the "um".
     hesitated = [0.0]
