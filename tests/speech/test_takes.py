@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roughy.speech.script import script_lines
-from roughy.speech.snap import snap
+from roughy.speech.snap import TAIL_REACH, snap
 from roughy.speech.takes import UNWORDED, decide
 from roughy.speech.types import (
     FRAME_SECONDS,
@@ -349,6 +349,38 @@ def test_snap_picks_the_quietest_frame_in_the_window_and_stays_in_the_pause() ->
     assert snap(0.998, 0.5, 2.0, flat, 0.04) == pytest.approx(0.995)  # ties: nearest
 
 
+def test_snap_goes_later_only_to_a_frame_clearly_quieter() -> None:
+    levels = np.full(300, 0.2, dtype=np.float32)
+    levels[100] = 0.1  # centre 1.005: the quietest in the window
+    levels[120] = 0.06  # centre 1.205: later, but not half as loud
+    assert snap(1.0, 0.5, 2.0, levels, 0.04, later=0.3) == pytest.approx(1.005)
+    levels[125] = 0.04  # centre 1.255: less than half
+    assert snap(1.0, 0.5, 2.0, levels, 0.04, later=0.3) == pytest.approx(1.255)
+    assert snap(1.0, 0.5, 2.0, levels, 0.04) == pytest.approx(1.005)  # not looked for
+    assert snap(1.0, 0.5, 1.2, levels, 0.04, later=0.3) == pytest.approx(1.005)  # past the pause
+
+
+def test_a_soft_ending_is_kept_to_where_it_fades_and_the_pause_stays_short() -> None:
+    """The last word's sound fades on after its edge ("moving"): the cut after it goes to
+    where it has faded, up to TAIL_REACH, not into the fading. Between two kept takes the
+    kept pause still adds up to ``max_pause`` (give or take the snap window)."""
+    rec = Recording().say(LINE1, then=2.0).say(LINE2)
+    levels = np.zeros(math.ceil(rec.duration / FRAME_SECONDS))
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    for after in (LINE1, SCRIPT):  # a take's end before a dropped stretch; between two takes
+        end = rec.words[8].end
+        faded = end + 0.3
+        levels[int(end / FRAME_SECONDS) : int(faded / FRAME_SECONDS)] = 0.01  # the fading
+        plan = decide(rec.words, after, duration=rec.duration, levels=levels)
+        check_consistent(plan, rec.words, rec.duration)
+        assert plan.segments[0].end >= faded
+        assert plan.segments[0].end <= end + TAIL_REACH + CutOptions().snap_window
+        if after == SCRIPT:
+            kept_pause = plan.segments[0].end - end + rec.words[9].start - plan.segments[1].start
+            assert kept_pause <= CutOptions().max_pause + 2 * CutOptions().snap_window
+
+
 def test_decide_snaps_cut_points_to_quiet_frames_within_pauses() -> None:
     rec = Recording().say("So today we", then=1.0).say("So today we are going to bake bread.")
     levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.05)  # room tone in the pauses
@@ -562,6 +594,25 @@ def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:
         rec.at += 2.0
         plan = rec.decide(LINE1)
         assert verdicts(plan)[-1][1] is kept
+
+
+def test_a_murmur_stays_with_the_take_when_refitting_put_a_pause_before_it() -> None:
+    """Heard touching the take's last word, the murmur starts later once the levels show a
+    quiet run between them: still the take's soft ending, kept with it."""
+    rec = Recording().say(LINE1, then=0.0)
+    last = rec.words[-1]
+    rec.words.append(Word("Go", last.end, last.end + 0.45, "word", 0.3))
+    rec.at += 2.0
+    levels = np.zeros(math.ceil(rec.duration / FRAME_SECONDS))
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    quiet = last.end, last.end + 0.3  # the aligner's "Go" begins with 0.3 s of quiet
+    levels[int(quiet[0] / FRAME_SECONDS) : int(quiet[1] / FRAME_SECONDS)] = 0.0
+    plan = decide(rec.words, LINE1, duration=rec.duration, levels=levels)
+    check_consistent(plan, rec.words, rec.duration)
+    murmur = items(plan)[-1]
+    assert murmur.start >= quiet[1] - FRAME_SECONDS  # refitted past the quiet
+    assert murmur.keep
 
 
 def test_a_hesitation_nobody_wrote_down_inside_a_take_is_cut_out() -> None:

@@ -37,25 +37,44 @@ BREAK_REACH = 0.04  # a break this near where they meet: further in, it is a sto
 SOUND = 0.12  # an unworded sound at least this long is a hesitation (see ``unworded``) ...
 SOUND_LONGEST = 1.0  # ... and at most this long, in a pause of at most SOUND_GAP (longer
 SOUND_GAP = 1.5  # ones hold the words of a take the recogniser did not hear, more often)
+# A take's end may be cut up to this long after its last word, on a frame QUIETER than the
+# quietest around the usual tail: a soft ending ("moving", "himself") fades out for longer.
+TAIL_REACH = 0.35
+QUIETER = 0.5
 
 
-def snap(at: float, low: float, high: float, levels: Levels | None, window: float) -> float:
+def snap(
+    at: float, low: float, high: float, levels: Levels | None, window: float, later: float = 0.0
+) -> float:
     """The centre of the quietest frame within ``at ± window``, staying in [low, high].
 
     Ties go to the frame nearest ``at``; with no levels, or no frame centre in range, ``at``.
+    Up to ``later`` past the window, a frame ``QUIETER`` than that one is taken instead: the
+    sound there is still fading out.
     """
     if levels is None or len(levels) == 0:
         return at
-    lo, hi = max(low, at - window), min(high, at + window)
+    best = _quietest(at, max(low, at - window), min(high, at + window), levels)
+    if best is None:
+        return at
+    if later > 0:
+        beyond = _quietest(at, at + window, min(high, at + window + later), levels)
+        if beyond is not None and beyond[1] < QUIETER * best[1]:
+            best = beyond
+    return min(max(best[0], low), high)
+
+
+def _quietest(at: float, lo: float, hi: float, levels: Levels) -> tuple[float, float] | None:
+    """The centre and level of the quietest frame centred in [lo, hi], ties nearest ``at``."""
     first = max(0, math.ceil(lo / FRAME_SECONDS - 0.5 - 1e-9))
     last = min(len(levels) - 1, math.floor(hi / FRAME_SECONDS - 0.5 + 1e-9))
     if first > last:
-        return at
+        return None
     frames = np.arange(first, last + 1)
     centres = (frames + 0.5) * FRAME_SECONDS
     quiet = np.asarray(levels[first : last + 1], dtype=np.float64)
-    order = np.lexsort((np.abs(centres - at), quiet))
-    return min(max(float(centres[order[0]]), low), high)
+    pick = np.lexsort((np.abs(centres - at), quiet))[0]
+    return float(centres[pick]), float(quiet[pick])
 
 
 def refit(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[tuple[float, float]]:
@@ -157,8 +176,8 @@ def cut_segments(
     opened: float | None = None
     loud = _loud_level(levels) if levels is not None and len(levels) else None
 
-    def edge(at: float, low: float, high: float) -> float:
-        return snap(at, low, high, levels, options.snap_window)
+    def edge(at: float, low: float, high: float, later: float = 0.0) -> float:
+        return snap(at, low, high, levels, options.snap_window, later)
 
     for gap in range(len(items) + 1):
         left = gap > 0 and keep[gap - 1]
@@ -169,12 +188,20 @@ def cut_segments(
         if left and right:
             if room <= options.max_pause:
                 continue
-            end = edge(low + options.max_pause / 2, low, high)
-            start = edge(high - options.max_pause / 2, low, high)
+            # The pause kept goes to a soft ending first, the lead before the next word after.
+            end = edge(
+                low + options.tail,
+                low,
+                high,
+                max(0.0, options.max_pause - options.lead - options.tail),
+            )
+            start = edge(high - max(options.lead, options.max_pause - (end - low)), low, high)
             if start - end < FRAME_SECONDS:
                 continue  # snapping closed the gap: keep the pause whole
         elif left:
-            end = edge(low + min(options.tail, room if gap == len(items) else room / 2), low, high)
+            tail = min(options.tail, room if gap == len(items) else room / 2)
+            reach = min(TAIL_REACH, room if gap == len(items) else room / 2) - tail
+            end = edge(low + tail, low, high, max(0.0, reach))
             start = math.nan
         elif right:
             start = edge(high - min(options.lead, room if gap == 0 else room / 2), low, high)

@@ -94,13 +94,14 @@ def decide(
     lines = script_lines(script) if script is not None else []
     line_tokens = [tokens(line) for line in lines]
     vocabulary = {token for line in line_tokens for token in line}
-    items = _sanitised(words, duration)
-    spans = refit([(w.start, w.end) for w in items], levels)
-    items = [replace(w, start=a, end=b) for w, (a, b) in zip(items, spans, strict=True)]
+    heard = _sanitised(words, duration)
+    spans = refit([(w.start, w.end) for w in heard], levels)
+    items = [replace(w, start=a, end=b) for w, (a, b) in zip(heard, spans, strict=True)]
     fillers = [_is_filler(word, vocabulary) for word in items]
     missing: list[int] = []
     if lines:
         found, missing = _script_labels(items, fillers, line_tokens, options.policy, listen)
+        _keep_murmurs(found, heard, fillers)
     else:
         found = _sentence_labels(items, fillers)
     labels = _with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
@@ -184,7 +185,6 @@ def _script_labels(
             if not fillers[k]:
                 labels[k] = label
     _mark_off_script(labels, fillers, group=len(attempts))
-    _keep_murmurs(labels, items, fillers)
     said = {attempts[n].line for n in chosen}
     return labels, [i + 1 for i in range(len(lines)) if i not in said]
 
@@ -194,7 +194,8 @@ def _keep_murmurs(
 ) -> None:
     """A word the recogniser barely heard (``MURMUR``) right after a kept take, and before a
     pause, is most often one it made up from the take's soft ending (a breath, a trailing
-    "ng"): it stays with the take, or the cut before it would clip that ending."""
+    "ng"): it stays with the take, or the cut before it would clip that ending. ``items`` as
+    heard: refitting may have put a pause between the two."""
     said = [k for k in range(len(items)) if not fillers[k]]
     for n, k in enumerate(said[1:], 1):
         before, word, label = labels[said[n - 1]], items[k], labels[k]
