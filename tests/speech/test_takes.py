@@ -102,10 +102,12 @@ def check_consistent(plan: CutPlan, words: Sequence[Word], duration: float) -> N
         else:
             assert overlap <= EPS, decision
     assert at == pytest.approx(duration, abs=1e-9)
-    # Every word once; beyond them only sounds no word covered, as dropped fillers.
+    # Every word once; beyond them only sounds no word covered: dropped fillers, or kept as
+    # the unwritten first words of a take.
     heard = [d for d in items(plan) if d.text != UNWORDED]
     assert len(heard) == len(words)
-    assert all(d.kind == "filler" and not d.keep for d in items(plan) if d.text == UNWORDED)
+    sounds = [d for d in items(plan) if d.text == UNWORDED]
+    assert all((d.kind == "filler") != d.keep for d in sounds)
 
 
 def long_pauses_kept(plan: CutPlan) -> list[float]:
@@ -583,6 +585,27 @@ def test_a_restart_the_recogniser_wrote_once_is_split_from_its_false_start_by_ea
     assert verdicts(plan)[:3] == each("The quick brown", False, "false_start", 1)
     plan = decide_by_ear(rec, LINE1, Ear({rest: -0.4}))
     assert kept_text(plan) == "The quick brown fox jumps over the lazy dog."
+
+
+def test_a_restart_is_heard_from_the_unwritten_sound_before_its_first_written_word() -> None:
+    """The restart's first words ("The quick brown" said again) went unwritten: a sound in
+    the pause that no word covers. Listened to from that sound, the script fits the restart;
+    from its first written word only, it would not."""
+    rec = Recording().say("The quick brown", then=1.2).say("fox jumps over the lazy dog.")
+    levels = np.zeros(math.ceil(rec.duration / FRAME_SECONDS))
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    sound = rec.words[2].end + 0.3, rec.words[2].end + 0.8
+    levels[round(sound[0] / FRAME_SECONDS) : round(sound[1] / FRAME_SECONDS)] = 0.5
+
+    def listen(start: float, end: float, written: Sequence[str], heard: Sequence[str]) -> float:
+        return 0.01 if start <= sound[0] + FRAME_SECONDS else -0.4
+
+    plan = decide(rec.words, LINE1, duration=rec.duration, levels=levels, listen=listen)
+    check_consistent(plan, rec.words, rec.duration)
+    assert verdicts(plan)[:3] == each("The quick brown", False, "false_start", 1)
+    assert kept_text(plan) == f"{UNWORDED} fox jumps over the lazy dog."
+    assert plan.segments[0].start <= sound[0]
 
 
 def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from roughy.speech.script import SENTENCE_PAUSE, Attempt
 from roughy.speech.types import Listen, Word
@@ -20,14 +20,19 @@ FIT_ACCEPT = 0.0
 FIT_REJECT = 0.3
 
 
+@dataclass(frozen=True)
+class Heard:
+    """What the recogniser heard, as the takes were found in it."""
+
+    spoken: Sequence[str]  # tokens
+    items: Sequence[Word]  # words and fillers
+    owner: Sequence[int]  # spoken token -> item
+    pause_after: Sequence[float]  # spoken token -> silence after it
+    onsets: Sequence[float]  # item -> where the sound before it begins (``takes._onsets``)
+
+
 def listen_to_takes(
-    attempts: list[Attempt],
-    lines: Sequence[Sequence[str]],
-    spoken: Sequence[str],
-    items: Sequence[Word],
-    owner: Sequence[int],
-    pause_after: Sequence[float],
-    listen: Listen,
+    attempts: list[Attempt], lines: Sequence[Sequence[str]], heard: Heard, listen: Listen
 ) -> list[Attempt]:
     """Takes listened to: unsure stretches that fit the script made complete takes, restarts
     the recogniser wrote once split from their false starts, and the ``fit`` set on complete
@@ -40,26 +45,37 @@ def listen_to_takes(
     it was heard (``verdict`` weighs the difference).
     """
 
-    def fit(attempt: Attempt) -> float | None:
-        """Over the heard words' own span: sound beyond it that the recogniser left out would
-        count for the script."""
-        start, end = items[owner[attempt.first]].start, items[owner[attempt.last]].end
+    spoken, items, owner, pause_after = heard.spoken, heard.items, heard.owner, heard.pause_after
+
+    def fit(attempt: Attempt, start: float | None = None) -> float | None:
+        """Over the heard words' own span (from ``start`` if given): sound beyond it that the
+        recogniser left out would count for the script."""
+        if start is None:
+            start = items[owner[attempt.first]].start
+        end = items[owner[attempt.last]].end
         return listen(start, end, lines[attempt.line], spoken[attempt.first : attempt.last + 1])
 
     def restarted(attempt: Attempt) -> list[Attempt]:
         """A take with a long pause in it, whose words after the pause the script fits whole:
         Whisper writes a phrase said twice once, so a restart's first words went unwritten
         and the words before the pause are a false start. Where the speaker only paused,
-        the script fits the words after it badly: they lack the line's first words."""
+        the script fits the words after it badly: they lack the line's first words. A sound
+        in the pause no word covers is listened to with them: the restart's first words may
+        lie there unwritten."""
         longest, at = max((pause_after[p], p) for p in range(attempt.first, attempt.last))
         if longest < SENTENCE_PAUSE:
             return [attempt]
         rest = replace(attempt, first=at + 1)
-        better = fit(rest)
+        onset = min(heard.onsets[k] for k in range(owner[at] + 1, owner[at + 1] + 1))
+        better = fit(rest, start=onset)
         if better is None or better < -FIT_ACCEPT:
             return [attempt]
         head = replace(attempt, last=at, complete=False)
-        return [head, replace(rest, matched=rest.size, errors=0.0, fit=better)]
+        unwritten = onset if onset < items[owner[at + 1]].start else None
+        return [
+            head,
+            replace(rest, matched=rest.size, errors=0.0, fit=better, heard_from=unwritten),
+        ]
 
     found = []
     for attempt in attempts:

@@ -79,6 +79,9 @@ class Attempt:
     # A stretch of speech that may be a take the recogniser garbled (``_Extender.unsure``):
     # neither a take nor a false start until listened to.
     unsure: bool = False
+    # Where the take's sound begins, when before its first heard word: a restart whose first
+    # words the recogniser did not write (``roughy.speech.ear``).
+    heard_from: float | None = None
 
     @property
     def score(self) -> float:

@@ -21,7 +21,7 @@ from difflib import SequenceMatcher
 from itertools import pairwise
 
 from roughy.speech.choose import choose_takes
-from roughy.speech.ear import listen_to_takes
+from roughy.speech.ear import Heard, listen_to_takes
 from roughy.speech.script import SENTENCE_PAUSE, compounds_apart, find_attempts, script_lines
 from roughy.speech.snap import Levels, apart, cut_segments, refit, unworded
 from roughy.speech.text import is_filler, tokens
@@ -98,20 +98,37 @@ def decide(
     spans = refit([(w.start, w.end) for w in heard], levels)
     items = [replace(w, start=a, end=b) for w, (a, b) in zip(heard, spans, strict=True)]
     fillers = [_is_filler(word, vocabulary) for word in items]
+    sounds = unworded(spans, levels)
     missing: list[int] = []
     if lines:
-        found, missing = _script_labels(items, fillers, line_tokens, options.policy, listen)
+        onsets = _onsets(items, sounds)
+        found, missing, kept_from = _script_labels(
+            items, fillers, line_tokens, options.policy, listen, onsets
+        )
         _keep_murmurs(found, heard, fillers)
     else:
-        found = _sentence_labels(items, fillers)
+        found, kept_from = _sentence_labels(items, fillers), {}
     labels = _with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
     if levels is not None:
-        sounds = unworded(spans, levels)
-        items, fillers, labels = _with_sounds(items, fillers, labels, sounds, options.min_filler)
+        items, fillers, labels = _with_sounds(
+            items, fillers, labels, sounds, options.min_filler, kept_from
+        )
         spans = [(w.start, w.end) for w in items]
     segments = cut_segments(spans, [label.keep for label in labels], duration, levels, options)
     decisions = _decisions(items, fillers, labels, segments, duration)
     return CutPlan(tuple(segments), tuple(decisions), tuple(missing))
+
+
+def _onsets(items: Sequence[Word], sounds: Sequence[Span]) -> list[float]:
+    """Where the sound before each item begins: the earliest unworded sound
+    (``snap.unworded``) in the pause before it, else the item's own start."""
+    starts = [word.start for word in items]
+    out = list(starts)
+    for sound in sounds:
+        at = bisect_left(starts, sound.start)
+        if at < len(out):
+            out[at] = min(out[at], sound.start)
+    return out
 
 
 def _is_filler(word: Word, vocabulary: set[str]) -> bool:
@@ -148,12 +165,15 @@ def _script_labels(
     lines: Sequence[Sequence[str]],
     policy: TakePolicy,
     listen: Listen | None,
-) -> tuple[list[Label | None], list[int]]:
-    heard = [tokens(word.text) if not fillers[k] else [] for k, word in enumerate(items)]
-    lines, heard = compounds_apart(lines, heard)
+    onsets: Sequence[float],
+) -> tuple[list[Label | None], list[int], dict[int, float]]:
+    """Each item's label, the script lines never said, and where the chosen takes whose
+    first words went unwritten begin (by their first heard item)."""
+    per_item = [tokens(word.text) if not fillers[k] else [] for k, word in enumerate(items)]
+    lines, per_item = compounds_apart(lines, per_item)
     spoken: list[str] = []
     owner: list[int] = []  # spoken token -> item
-    for k, parts in enumerate(heard):
+    for k, parts in enumerate(per_item):
         spoken.extend(parts)
         owner.extend([k] * len(parts))
     # The silence between two spoken tokens, hesitations between them not counted: "a darker,
@@ -168,7 +188,8 @@ def _script_labels(
     pause_after.append(0.0)
     attempts = find_attempts(lines, spoken, pause_after)
     if listen is not None:
-        attempts = listen_to_takes(attempts, lines, spoken, items, owner, pause_after, listen)
+        heard = Heard(spoken, items, owner, pause_after, onsets)
+        attempts = listen_to_takes(attempts, lines, heard, listen)
     attempts = [attempt for attempt in attempts if not attempt.unsure]
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
     labels: list[Label | None] = [None] * len(items)
@@ -186,7 +207,12 @@ def _script_labels(
                 labels[k] = label
     _mark_off_script(labels, fillers, group=len(attempts))
     said = {attempts[n].line for n in chosen}
-    return labels, [i + 1 for i in range(len(lines)) if i not in said]
+    kept_from = {
+        owner[attempts[n].first]: onset
+        for n in chosen
+        if (onset := attempts[n].heard_from) is not None
+    }
+    return labels, [i + 1 for i in range(len(lines)) if i not in said], kept_from
 
 
 def _keep_murmurs(
@@ -314,26 +340,34 @@ def _with_sounds(
     labels: Sequence[Label],
     sounds: Sequence[Span],
     shortest: float,
+    kept_from: dict[int, float],
 ) -> tuple[list[Word], list[bool], list[Label]]:
     """The items with the unworded sounds (``snap.unworded``) inside kept speech added as
-    dropped fillers: a hesitation between two kept words that nobody wrote down. Elsewhere a
-    sound is left to the cuts (``snap.cut_segments`` moves a cut out of it): at a take's edge
-    it is as often a word the recogniser did not hear."""
+    dropped fillers: a hesitation between two kept words that nobody wrote down. Sounds from
+    where a take was heard to begin (``kept_from``: its first words went unwritten) to its
+    first heard item are added as kept words of the take. Elsewhere a sound is left to the
+    cuts (``snap.cut_segments`` moves a cut out of it): at a take's edge it is as often a
+    word the recogniser did not hear."""
     starts = [word.start for word in items]
-    before: dict[int, list[Word]] = defaultdict(list)  # item index -> sounds just before it
+    before: dict[int, list[tuple[Word, bool, Label]]] = defaultdict(list)  # by the next item
     for sound in sounds:
         at = bisect_left(starts, sound.start)
+        if at < len(items) and labels[at].keep and sound.start >= kept_from.get(at, math.inf):
+            word = Word(UNWORDED, sound.start, sound.end, "word", 0.0)
+            before[at].append((word, False, labels[at]))
+            continue
         inside = 0 < at < len(items) and labels[at - 1].keep and labels[at].keep
         if inside and sound.end - sound.start >= shortest:
-            before[at].append(Word(UNWORDED, sound.start, sound.end, "filler", 0.0))
+            word = Word(UNWORDED, sound.start, sound.end, "filler", 0.0)
+            before[at].append((word, True, Label(keep=False, reason="filler")))
     out: list[Word] = []
     kinds: list[bool] = []
     marks: list[Label] = []
     for k, item in enumerate(items):
-        for word in before.get(k, ()):
+        for word, filler, label in before.get(k, ()):
             out.append(word)
-            kinds.append(True)
-            marks.append(Label(keep=False, reason="filler"))
+            kinds.append(filler)
+            marks.append(label)
         out.append(item)
         kinds.append(fillers[k])
         marks.append(labels[k])
