@@ -543,6 +543,20 @@ def test_a_garbled_take_is_found_by_ear() -> None:
     assert plan.missing_lines == (2,)
 
 
+def test_a_garbled_take_stretches_to_the_end_of_its_sentence_not_into_chatter() -> None:
+    """Chatter follows the garbled take without a pause: the stretch listened to ends where
+    the recogniser ended the sentence."""
+    script = "Turn left at the bridge.\nThe market stalls sell spices and fabrics."
+    garbled = "The market's own cell prices of fabrics."
+    rec = Recording().say("Turn left at the bridge.", then=1.0).say(garbled, then=0.3)
+    rec.say("Sorry, one more time.")
+    ear = Ear({"the market's own cell prices of fabrics": 0.02})
+    plan = decide_by_ear(rec, script, ear)
+    assert plan.missing_lines == ()
+    assert kept_text(plan) == f"Turn left at the bridge. {garbled}"
+    assert verdicts(plan)[-4:] == each("Sorry, one more time.", False, "off_script", None)
+
+
 def test_a_take_garbled_in_the_middle_is_found_whole_by_ear() -> None:
     """A false start, then a take whose middle the recogniser garbled: its beginning and its
     end match the line in two pieces. Listened to, the take is both pieces and what lies

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import pairwise
@@ -107,11 +107,13 @@ def find_attempts(
     lines: Sequence[Sequence[str]],
     spoken: Sequence[str],
     pause_after: Sequence[float],
+    sentence_ends: Collection[int] = (),
 ) -> list[Attempt]:
     """Complete takes and false starts of every line, in no particular order, and the
     ``unsure`` stretches that may be takes the recogniser garbled.
 
-    ``pause_after[p]`` is the silence between spoken token ``p`` and the next one.
+    ``pause_after[p]`` is the silence between spoken token ``p`` and the next one;
+    ``sentence_ends`` the tokens the recogniser ended a sentence with.
     """
     written = lines
     lines = [[key(t) for t in line] for line in lines]
@@ -123,6 +125,7 @@ def find_attempts(
     stretches: set[tuple[int, int, int]] = set()  # unsure ones found: (line, first, last)
     for i, pairs in found.items():
         extender = _Extender(lines[i], spoken, pause_after, heads, tails, written[i])
+        extender.sentence_ends = sentence_ends
         chains = _without_overlaps(_chains(pairs, len(lines[i])))
         pieces: list[tuple[list[Pair], Attempt]] = []
         for k, chain in enumerate(chains):
@@ -222,6 +225,7 @@ class _Extender:
         self.pause_after = pause_after
         self.heads = heads  # spoken tokens that start some line: not absorbed as a tail
         self.tails = tails  # spoken tokens that end some line: not absorbed as a head
+        self.sentence_ends: Collection[int] = ()  # an unsure stretch does not cross these
 
     def grown(self, chain: list[Pair], low: int, high: int) -> list[Pair]:
         """The chain extended match by match both ways, and filled in between.
@@ -261,8 +265,9 @@ class _Extender:
         """An incomplete attempt stretched over the speech around it up to the pauses (or
         the neighbouring takes) either side: where the recogniser garbled a take ("shows us
         to be rising new customers"), its matches break into pieces too short for a take.
-        Not stretched back from the line's first word, nor on from its last. None unless the
-        stretch is about as long as the line and holds two of its words."""
+        Not stretched back from the line's first word, nor on from its last, nor across the
+        end of a sentence as heard. None unless the stretch is about as long as the line and
+        holds two of its words."""
         size = len(self.line)
         first, last = attempt.first, attempt.last
         most = round(UNSURE_LENGTH * size) + 1
@@ -271,6 +276,7 @@ class _Extender:
             and last - first + 1 < most
             and self._joins(first - 1, first, low, high)
             and first - 1 not in self.tails
+            and first - 1 not in self.sentence_ends
         ):
             first -= 1
         while (
@@ -278,6 +284,7 @@ class _Extender:
             and last - first + 1 < most
             and self._joins(last + 1, last, low, high)
             and last + 1 not in self.heads
+            and last not in self.sentence_ends
         ):
             last += 1
         return self._stretch(attempt.line, first, last, attempt.matched)

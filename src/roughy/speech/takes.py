@@ -186,7 +186,13 @@ def _script_labels(
         for a, b in pairwise(owner)
     ]
     pause_after.append(0.0)
-    attempts = find_attempts(lines, spoken, pause_after)
+    ends = {
+        p
+        for p, k in enumerate(owner)
+        if (p + 1 == len(owner) or owner[p + 1] != k)
+        and _SENTENCE_PUNCTUATION.search(items[k].text)
+    }
+    attempts = find_attempts(lines, spoken, pause_after, ends)
     if listen is not None:
         heard = Heard(spoken, items, owner, pause_after, onsets)
         attempts = listen_to_takes(attempts, lines, heard, listen)
