@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from difflib import SequenceMatcher
 
-from roughy.speech.script import SENTENCE_PAUSE, Attempt
+from roughy.speech.script import SENTENCE_PAUSE, Attempt, key
 from roughy.speech.types import Listen, Word
 
 # The script fitting a take's audio within FIT_ACCEPT of the words heard clears it; the words
@@ -18,6 +19,9 @@ from roughy.speech.types import Listen, Word
 # a line moves the fit by 0.05 to 0.5.
 FIT_ACCEPT = 0.0
 FIT_REJECT = 0.3
+# How far into the pause before (or after) a take a word the recogniser left out at its edge
+# is listened for.
+EDGE_REACH = 0.6
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,30 @@ def listen_to_takes(
             replace(rest, matched=rest.size, errors=0.0, fit=better, heard_from=unwritten),
         ]
 
+    def checked(attempt: Attempt) -> Attempt:
+        """The take listened to twice over: the script against the words heard with the
+        line's words the recogniser left out put back (``fit``: did it mishear or was the
+        line misread?), and those against the words heard (``omission``: was the sound of
+        the words it left out there?)."""
+        first, last = owner[attempt.first], owner[attempt.last]
+        start, end = items[first].start, items[last].end
+        written = lines[attempt.line]
+        said = spoken[attempt.first : attempt.last + 1]
+        whole = restored(said, written)
+        if whole == list(said):
+            return replace(attempt, fit=listen(start, end, written, said))
+        # Words put back before the first word heard or after the last are listened for in
+        # the pause there.
+        if whole[0] != said[0]:
+            start = max(items[first - 1].end if first else 0.0, start - EDGE_REACH)
+        if whole[-1] != said[-1]:
+            end = min(items[last + 1].start if last + 1 < len(items) else end, end + EDGE_REACH)
+        return replace(
+            attempt,
+            fit=listen(start, end, written, whole),
+            omission=listen(start, end, whole, said),
+        )
+
     found = []
     for attempt in attempts:
         if attempt.unsure:
@@ -95,8 +123,23 @@ def listen_to_takes(
     for attempt in found:
         listened = attempt.fit is not None
         if not listened and attempt.complete and attempt.errors > 0 and complete[attempt.line] > 1:
-            attempt = replace(attempt, fit=fit(attempt))
+            attempt = checked(attempt)
         out.append(attempt)
+    return out
+
+
+def restored(heard: Sequence[str], written: Sequence[str]) -> list[str]:
+    """The words heard with the line's words that the recogniser left out put back in place
+    (unsaid by the text's alignment of the two; wrong words stay as heard, the line's words
+    beyond them in a stretch it heard wrongly are put back after them)."""
+    out: list[str] = []
+    matcher = SequenceMatcher(
+        None, [key(t) for t in heard], [key(t) for t in written], autojunk=False
+    )
+    for op, a0, a1, b0, b1 in matcher.get_opcodes():
+        out.extend(heard[a0:a1])
+        if op in ("insert", "replace"):
+            out.extend(written[b0 + a1 - a0 : b1])  # those past the wrong words, in place
     return out
 
 
@@ -104,16 +147,20 @@ def verdict(attempt: Attempt) -> bool | None:
     """Whether the ear says a take was read right (True) or misread (False); None where it was
     not listened to or cannot tell, and the text decides.
 
-    The script fitting as well as the words heard clears a take the recogniser misheard,
-    unless it heard fewer words than the line has, bar one: Whisper garbles words more often
-    than it drops them, and the script gets credit for sound it left out. The words heard
-    fitting clearly better convicts a take whose misread word the text let pass as a slip
-    ("sixteen" for "fifteen").
+    The script fitting as well as the words heard (with the words the recogniser left out put
+    back, ``restored``) clears a take it misheard, unless it heard fewer words than the line
+    has, bar one, or the sound of the words it left out is not there: Whisper garbles words
+    more often than it drops them. The words heard fitting clearly better convicts a take
+    whose misread word the text let pass as a slip ("sixteen" for "fifteen"); so does a word
+    left out whose sound is clearly not there.
     """
     if attempt.fit is None:
         return None
-    if attempt.fit >= -FIT_ACCEPT and attempt.last - attempt.first + 1 >= attempt.size - 1:
+    whole = attempt.last - attempt.first + 1 >= attempt.size - 1
+    if attempt.omission is not None:
+        whole = whole and attempt.omission >= -FIT_ACCEPT
+    if attempt.fit >= -FIT_ACCEPT and whole:
         return True
-    if attempt.fit < -FIT_REJECT:
+    if attempt.fit < -FIT_REJECT or (attempt.omission or 0.0) < -FIT_REJECT:
         return False
     return None

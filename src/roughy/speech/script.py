@@ -76,6 +76,9 @@ class Attempt:
     # How much better the script than the words heard fits the take's audio (see
     # ``roughy.speech.ear``); None when not listened to.
     fit: float | None = None
+    # How much better the words heard with the line's words it left out put back than the
+    # words heard fit (``roughy.speech.ear``): below 0 the speaker left them out.
+    omission: float | None = None
     # A stretch of speech that may be a take the recogniser garbled (``_Extender.unsure``):
     # neither a take nor a false start until listened to.
     unsure: bool = False
