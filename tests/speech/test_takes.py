@@ -665,10 +665,11 @@ def test_a_restart_is_heard_from_the_unwritten_sound_before_its_first_written_wo
 
 def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:
     """A word barely heard right after a take, then silence, is the recogniser's reading of
-    the take's soft ending: cutting before it would clip that ending."""
-    for confidence, kept in ((0.2, True), (0.9, False)):
+    the take's soft ending: cutting before it would clip that ending. So is one heard very
+    short, however sure the recogniser was of it."""
+    for confidence, length, kept in ((0.2, 0.25, True), (0.9, 0.25, False), (0.9, 0.08, True)):
         rec = Recording().say(LINE1, then=0.0)
-        rec.words.append(Word("Go", rec.at + 0.05, rec.at + 0.3, "word", confidence))
+        rec.words.append(Word("Go", rec.at + 0.05, rec.at + 0.05 + length, "word", confidence))
         rec.at += 2.0
         plan = rec.decide(LINE1)
         assert verdicts(plan)[-1][1] is kept
