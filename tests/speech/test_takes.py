@@ -578,10 +578,23 @@ def test_a_garbled_take_is_found_by_ear() -> None:
     assert plan.missing_lines == ()
     assert kept_text(plan) == f"Turn left at the bridge. {garbled}"
     assert all(keep and line == 2 for _, keep, _, line in verdicts(plan)[5:])
-    # Heard as something else by ear, it stays what the text made of it.
+    # Fitting the words heard a little better, it is still the line's only take: kept.
     ear = Ear({"the market's own cell prices of fabrics": -0.2})
+    assert decide_by_ear(rec, script, ear).missing_lines == ()
+    # Clearly something else by ear, it stays what the text made of it.
+    ear = Ear({"the market's own cell prices of fabrics": -0.5})
     plan = decide_by_ear(rec, script, ear)
     assert plan.missing_lines == (2,)
+
+
+def test_a_doubtful_stretch_does_not_replace_a_take_the_line_has() -> None:
+    """The garbled stretch fits the words heard a little better than the script; the line
+    has a take heard clean after it, which is kept alone."""
+    script = "The market stalls sell spices and fabrics."
+    garbled = "The market's own cell prices of fabrics."
+    rec = Recording().say(garbled, then=1.5).say(script)
+    plan = decide_by_ear(rec, script, Ear({"the market's own cell prices of fabrics": -0.2}))
+    assert kept_text(plan) == script
 
 
 def test_a_garbled_take_stretches_to_the_end_of_its_sentence_not_into_chatter() -> None:

@@ -38,7 +38,8 @@ class Heard:
 def listen_to_takes(
     attempts: list[Attempt], lines: Sequence[Sequence[str]], heard: Heard, listen: Listen
 ) -> list[Attempt]:
-    """Takes listened to: unsure stretches that fit the script made complete takes, restarts
+    """Takes listened to: unsure stretches that fit the script made complete takes (and, for
+    a line with no take at all, the best one that is not clearly something else), restarts
     the recogniser wrote once split from their false starts, and the ``fit`` set on complete
     takes with errors where their line has more than one.
 
@@ -106,12 +107,18 @@ def listen_to_takes(
         )
 
     found = []
+    doubtful: dict[int, Attempt] = {}  # line -> its best stretch that fits short of clearing
     for attempt in attempts:
         if attempt.unsure:
             better = fit(attempt)
-            if better is None or better < -FIT_ACCEPT:
+            if better is None or better < -FIT_REJECT:
                 continue
             attempt = replace(attempt, complete=True, unsure=False, fit=better)
+            if better < -FIT_ACCEPT:
+                best = doubtful.get(attempt.line)
+                if best is None or better > (best.fit or 0.0):
+                    doubtful[attempt.line] = attempt
+                continue
         if attempt.complete and attempt.last > attempt.first:
             found.extend(restarted(attempt))
         else:
@@ -119,6 +126,12 @@ def listen_to_takes(
     complete: dict[int, int] = defaultdict(int)
     for attempt in found:
         complete[attempt.line] += attempt.complete
+    # A line with no take at all gets the stretch that fits it best, unless that is clearly
+    # something else: better a take garbled past clearing than a line reported never said.
+    for line, attempt in doubtful.items():
+        if not complete[line]:
+            found.append(attempt)
+            complete[line] = 1
     out = []
     for attempt in found:
         listened = attempt.fit is not None
