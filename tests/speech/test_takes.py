@@ -563,6 +563,11 @@ def test_restored_puts_back_the_words_the_recogniser_left_out() -> None:
     assert restored(words("our company um donates five"), line) == (
         words("our company um donates five percent of its profit")
     )
+    # "goalscule" may hold "whole school": beside a wrong word, nothing is put back alone.
+    line = words("the students presented their projects to the whole school")
+    heard = words("the students presented their project to the goalscule")
+    assert restored(heard, line)[-2:] == ["goalscule", "school"]
+    assert restored(heard, line, beside_wrong=False) == heard
 
 
 def test_a_garbled_take_is_found_by_ear() -> None:

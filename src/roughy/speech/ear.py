@@ -94,6 +94,9 @@ def listen_to_takes(
         whole = restored(said, written)
         if whole == list(said):
             return replace(attempt, fit=listen(start, end, written, said))
+        # Words left out where a wrong word stands may be in it ("goalscule" for "whole
+        # school"): only those left out between words heard right are listened for alone.
+        apart = restored(said, written, beside_wrong=False)
         # Words put back before the first word heard or after the last are listened for in
         # the pause there.
         if whole[0] != said[0]:
@@ -103,7 +106,7 @@ def listen_to_takes(
         return replace(
             attempt,
             fit=listen(start, end, written, whole),
-            omission=listen(start, end, whole, said),
+            omission=listen(start, end, apart, said) if apart != list(said) else None,
         )
 
     found = []
@@ -141,17 +144,18 @@ def listen_to_takes(
     return out
 
 
-def restored(heard: Sequence[str], written: Sequence[str]) -> list[str]:
+def restored(heard: Sequence[str], written: Sequence[str], beside_wrong: bool = True) -> list[str]:
     """The words heard with the line's words that the recogniser left out put back in place
     (unsaid by the text's alignment of the two; wrong words stay as heard, the line's words
-    beyond them in a stretch it heard wrongly are put back after them)."""
+    beyond them in a stretch it heard wrongly are put back after them unless not
+    ``beside_wrong``)."""
     out: list[str] = []
     matcher = SequenceMatcher(
         None, [key(t) for t in heard], [key(t) for t in written], autojunk=False
     )
     for op, a0, a1, b0, b1 in matcher.get_opcodes():
         out.extend(heard[a0:a1])
-        if op in ("insert", "replace"):
+        if op == "insert" or (op == "replace" and beside_wrong):
             out.extend(written[b0 + a1 - a0 : b1])  # those past the wrong words, in place
     return out
 
