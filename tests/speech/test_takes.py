@@ -693,6 +693,18 @@ def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:
         assert verdicts(plan)[-1][1] is kept
 
 
+def test_a_murmur_after_a_false_start_goes_with_the_false_start() -> None:
+    """Barely heard "The" right after a false start, then a pause, then the take: the "The"
+    is the false start's ending, dropped with it, not the first word of the take."""
+    rec = Recording().say("The quick brown fox", then=0.0)
+    rec.words.append(Word("The", rec.at + 0.05, rec.at + 0.2, "word", 0.1))
+    rec.at += 1.5
+    rec.say("The quick brown fox jumps over the lazy dog.")
+    plan = rec.decide(LINE1)
+    assert verdicts(plan)[:5] == each("The quick brown fox The", False, "false_start", 1)
+    assert kept_text(plan) == LINE1
+
+
 def test_a_murmur_stays_with_the_take_when_refitting_put_a_pause_before_it() -> None:
     """Heard touching the take's last word, the murmur starts later once the levels show a
     quiet run between them: still the take's soft ending, kept with it."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from bisect import bisect_left
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -50,8 +50,8 @@ TRACE = 0.06
 UNSURE = 0.5
 _ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
 UNWORDED = "…"  # the text of a sound in a pause that no word covers (``snap.unworded``)
-# A word heard with less confidence than this, less than MURMUR_GAP after a kept take and
-# before a pause, is a murmur of the take's ending (see ``_keep_murmurs``).
+# A word heard with less confidence than this, less than MURMUR_GAP after a take (or other
+# speech) and before a pause, is a murmur of its ending (see ``_keep_murmurs``).
 MURMUR = 0.5
 MURMUR_GAP = 0.2
 MURMUR_SHORT = 0.12  # a word heard this short there is a murmur, however sure the recogniser
@@ -225,14 +225,18 @@ def _script_labels(
 def _keep_murmurs(
     labels: list[Label | None], items: Sequence[Word], fillers: Sequence[bool]
 ) -> None:
-    """A word the recogniser barely heard (``MURMUR``) right after a kept take, and before a
-    pause, is most often one it made up from the take's soft ending (a breath, a trailing
-    "ng"): it stays with the take, or the cut before it would clip that ending. ``items`` as
-    heard: refitting may have put a pause between the two."""
+    """A word the recogniser barely heard (``MURMUR``) right after a take, false start or
+    chatter, and before a pause, is most often one it made up from that speech's soft ending
+    (a breath, a trailing "ng"): it goes with it, kept or dropped, or a cut next to it would
+    clip that ending or keep a piece of it. ``items`` as heard: refitting may have put a
+    pause between the two. A kept take's only word stays its own."""
     said = [k for k in range(len(items)) if not fillers[k]]
+    sizes = Counter(label.group for label in labels if label is not None)
     for n, k in enumerate(said[1:], 1):
         before, word, label = labels[said[n - 1]], items[k], labels[k]
-        if before is None or not before.keep or label is None or label.keep:
+        if before is None or label is None or label.group == before.group:
+            continue
+        if label.keep and sizes[label.group] < 2:
             continue
         after = items[said[n + 1]].start if n + 1 < len(said) else math.inf
         if (
