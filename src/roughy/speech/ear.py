@@ -49,71 +49,12 @@ def listen_to_takes(
     miss a take it garbled. Each is aligned to its audio twice, as the script has it and as
     it was heard (``verdict`` weighs the difference).
     """
-
-    spoken, items, owner, pause_after = heard.spoken, heard.items, heard.owner, heard.pause_after
-
-    def fit(attempt: Attempt, start: float | None = None) -> float | None:
-        """Over the heard words' own span (from ``start`` if given): sound beyond it that the
-        recogniser left out would count for the script."""
-        if start is None:
-            start = items[owner[attempt.first]].start
-        end = items[owner[attempt.last]].end
-        return listen(start, end, lines[attempt.line], spoken[attempt.first : attempt.last + 1])
-
-    def restarted(attempt: Attempt) -> list[Attempt]:
-        """A take with a long pause in it, whose words after the pause the script fits whole:
-        Whisper writes a phrase said twice once, so a restart's first words went unwritten
-        and the words before the pause are a false start. Where the speaker only paused,
-        the script fits the words after it badly: they lack the line's first words. A sound
-        in the pause no word covers is listened to with them: the restart's first words may
-        lie there unwritten."""
-        longest, at = max((pause_after[p], p) for p in range(attempt.first, attempt.last))
-        if longest < SENTENCE_PAUSE:
-            return [attempt]
-        rest = replace(attempt, first=at + 1)
-        onset = min(heard.onsets[k] for k in range(owner[at] + 1, owner[at + 1] + 1))
-        better = fit(rest, start=onset)
-        if better is None or better < -FIT_ACCEPT:
-            return [attempt]
-        head = replace(attempt, last=at, complete=False)
-        unwritten = onset if onset < items[owner[at + 1]].start else None
-        return [
-            head,
-            replace(rest, matched=rest.size, errors=0.0, fit=better, heard_from=unwritten),
-        ]
-
-    def checked(attempt: Attempt) -> Attempt:
-        """The take listened to twice over: the script against the words heard with the
-        line's words the recogniser left out put back (``fit``: did it mishear or was the
-        line misread?), and those against the words heard (``omission``: was the sound of
-        the words it left out there?)."""
-        first, last = owner[attempt.first], owner[attempt.last]
-        start, end = items[first].start, items[last].end
-        written = lines[attempt.line]
-        said = spoken[attempt.first : attempt.last + 1]
-        whole = restored(said, written)
-        if whole == list(said):
-            return replace(attempt, fit=listen(start, end, written, said))
-        # Words left out where a wrong word stands may be in it ("goalscule" for "whole
-        # school"): only those left out between words heard right are listened for alone.
-        apart = restored(said, written, beside_wrong=False)
-        # Words put back before the first word heard or after the last are listened for in
-        # the pause there.
-        if whole[0] != said[0]:
-            start = max(items[first - 1].end if first else 0.0, start - EDGE_REACH)
-        if whole[-1] != said[-1]:
-            end = min(items[last + 1].start if last + 1 < len(items) else end, end + EDGE_REACH)
-        return replace(
-            attempt,
-            fit=listen(start, end, written, whole),
-            omission=listen(start, end, apart, said) if apart != list(said) else None,
-        )
-
+    ear = _Ear(lines, heard, listen)
     found = []
     doubtful: dict[int, Attempt] = {}  # line -> its best stretch that fits short of clearing
     for attempt in attempts:
         if attempt.unsure:
-            better = fit(attempt)
+            better = ear.fit(attempt)
             if better is None or better < -FIT_REJECT:
                 continue
             attempt = replace(attempt, complete=True, unsure=False, fit=better)
@@ -123,7 +64,7 @@ def listen_to_takes(
                     doubtful[attempt.line] = attempt
                 continue
         if attempt.complete and attempt.last > attempt.first:
-            found.extend(restarted(attempt))
+            found.extend(ear.restarted(attempt))
         else:
             found.append(attempt)
     complete: dict[int, int] = defaultdict(int)
@@ -139,9 +80,76 @@ def listen_to_takes(
     for attempt in found:
         listened = attempt.fit is not None
         if not listened and attempt.complete and attempt.errors > 0 and complete[attempt.line] > 1:
-            attempt = checked(attempt)
+            attempt = ear.checked(attempt)
         out.append(attempt)
     return out
+
+
+class _Ear:
+    """Attempts listened to against their lines, over the audio of what was heard."""
+
+    def __init__(self, lines: Sequence[Sequence[str]], heard: Heard, listen: Listen) -> None:
+        self.lines = lines
+        self.heard = heard
+        self.listen = listen
+
+    def fit(self, attempt: Attempt, start: float | None = None) -> float | None:
+        """The script against the words heard, over their own span (from ``start`` if given):
+        sound beyond it that the recogniser left out would count for the script."""
+        items, owner = self.heard.items, self.heard.owner
+        if start is None:
+            start = items[owner[attempt.first]].start
+        end = items[owner[attempt.last]].end
+        said = self.heard.spoken[attempt.first : attempt.last + 1]
+        return self.listen(start, end, self.lines[attempt.line], said)
+
+    def restarted(self, attempt: Attempt) -> list[Attempt]:
+        """A take with a long pause in it, whose words after the pause the script fits whole:
+        Whisper writes a phrase said twice once, so a restart's first words went unwritten
+        and the words before the pause are a false start. Where the speaker only paused,
+        the script fits the words after it badly: they lack the line's first words. A sound
+        in the pause no word covers is listened to with them: the restart's first words may
+        lie there unwritten."""
+        items, owner, pause_after = self.heard.items, self.heard.owner, self.heard.pause_after
+        longest, at = max((pause_after[p], p) for p in range(attempt.first, attempt.last))
+        if longest < SENTENCE_PAUSE:
+            return [attempt]
+        rest = replace(attempt, first=at + 1)
+        onset = min(self.heard.onsets[k] for k in range(owner[at] + 1, owner[at + 1] + 1))
+        better = self.fit(rest, start=onset)
+        if better is None or better < -FIT_ACCEPT:
+            return [attempt]
+        head = replace(attempt, last=at, complete=False)
+        unwritten = onset if onset < items[owner[at + 1]].start else None
+        return [
+            head,
+            replace(rest, matched=rest.size, errors=0.0, fit=better, heard_from=unwritten),
+        ]
+
+    def checked(self, attempt: Attempt) -> Attempt:
+        """The take listened to twice over: the script against the words heard with the
+        line's words the recogniser left out put back (``fit``: did it mishear or was the
+        line misread?), and those against the words heard (``omission``: was the sound of
+        the words it left out there?)."""
+        items, owner = self.heard.items, self.heard.owner
+        first, last = owner[attempt.first], owner[attempt.last]
+        start, end = items[first].start, items[last].end
+        written = self.lines[attempt.line]
+        said = list(self.heard.spoken[attempt.first : attempt.last + 1])
+        whole = restored(said, written)
+        if whole == said:
+            return replace(attempt, fit=self.listen(start, end, written, said))
+        # Words left out where a wrong word stands may be in it ("goalscule" for "whole
+        # school"): only those left out between words heard right are listened for alone.
+        apart = restored(said, written, beside_wrong=False)
+        # Words put back before the first word heard or after the last are listened for in
+        # the pause there.
+        if whole[0] != said[0]:
+            start = max(items[first - 1].end if first else 0.0, start - EDGE_REACH)
+        if whole[-1] != said[-1]:
+            end = min(items[last + 1].start if last + 1 < len(items) else end, end + EDGE_REACH)
+        omission = self.listen(start, end, apart, said) if apart != said else None
+        return replace(attempt, fit=self.listen(start, end, written, whole), omission=omission)
 
 
 def restored(heard: Sequence[str], written: Sequence[str], beside_wrong: bool = True) -> list[str]:
