@@ -633,6 +633,15 @@ def test_a_take_garbled_in_the_middle_is_found_whole_by_ear() -> None:
     assert [call[3] for call in ear.calls].count(heard.split()) == 1
 
 
+def test_a_take_whose_middle_was_misheard_is_not_split_into_a_false_start() -> None:
+    """ "the old" matches the line's start, "ships along the rocky shore" its end, and three
+    misheard words lie between: one take, kept whole, not a false start and a take."""
+    script = "The old lighthouse still guides ships along the rocky shore."
+    heard = "The old light has still guidance ships along the rocky shore."
+    plan = Recording().say(heard).decide(script)
+    assert verdicts(plan) == each(heard, True, None, 1)
+
+
 def test_compounds_match_whether_written_together_or_apart() -> None:
     """ "handmade" heard for the script's "hand made", "light house" for "lighthouse": the
     same words, so the takes are complete and clean and the last one is kept."""

@@ -130,20 +130,26 @@ def find_attempts(
         extender = _Extender(lines[i], spoken, pause_after, heads, tails, written[i])
         extender.sentence_ends = sentence_ends
         chains = _without_overlaps(_chains(pairs, len(lines[i])))
-        pieces: list[tuple[list[Pair], Attempt]] = []
+        pieces: list[tuple[list[Pair], Attempt, int]] = []  # incomplete ones, with their low
         for k, chain in enumerate(chains):
             low = chains[k - 1][-1][0] if k else -1
             high = chains[k + 1][0][0] if k + 1 < len(chains) else len(spoken)
             chain = extender.grown(chain, low, high)
             attempt = extender.attempt(i, chain, low, high)
+            if attempt.complete and pieces:
+                whole = extender.continued(*pieces[-1], chain, attempt, high)
+                if whole is not None:
+                    if pieces[-1][1] in attempts:
+                        attempts.remove(pieces[-1][1])
+                    attempt = whole
             if attempt.complete or (chain[0][1] == 0 and attempt.matched >= 2):
                 attempts.append(attempt)
             if attempt.complete:
                 continue
             stretch = extender.unsure(attempt, chain, low, high)
             if pieces:
-                stretch = extender.joined(*pieces[-1], chain, attempt) or stretch
-            pieces.append((chain, attempt))
+                stretch = extender.joined(*pieces[-1][:2], chain, attempt) or stretch
+            pieces.append((chain, attempt, low))
             if stretch is not None and (i, stretch.first, stretch.last) not in stretches:
                 stretches.add((i, stretch.first, stretch.last))
                 attempts.append(stretch)
@@ -304,6 +310,26 @@ class _Extender:
             return None
         matched = len({j for _, j in chain} | {j for _, j in later})
         return self._stretch(attempt.line, attempt.first, next_attempt.last, matched)
+
+    def continued(
+        self,
+        chain: list[Pair],
+        attempt: Attempt,
+        low: int,
+        later: list[Pair],
+        take: Attempt,
+        high: int,
+    ) -> Attempt | None:
+        """A complete take whose beginning the matches left behind as a start of the line
+        ("The old | light has still guides ships ..."): the two run on along the line with
+        no pause between them, so they are one take, measured whole."""
+        head = [(p, j) for p, j in chain if p < later[0][0] and j < later[0][1]]
+        if not head or later[-1][1] <= chain[-1][1] or take.first > attempt.last + 1:
+            return None
+        if self._pause_between(attempt.first, take.first) >= SENTENCE_PAUSE:
+            return None
+        whole = self.attempt(take.line, head + later, low, high)
+        return whole if whole.complete else None
 
     def _stretch(self, line: int, first: int, last: int, matched: int) -> Attempt | None:
         size = len(self.line)
