@@ -55,6 +55,7 @@ UNWORDED = "…"  # the text of a sound in a pause that no word covers (``snap.u
 MURMUR = 0.5
 MURMUR_GAP = 0.2
 MURMUR_SHORT = 0.12  # a word heard this short there is a murmur, however sure the recogniser
+MURMUR_PAUSE = 0.5  # ... when a pause this long follows it
 # Without a script: a sentence is a restart of the next one when this share of its tokens
 # recurs, in order, at the next one's start; a retake (not a false start) when it also says this
 # share of the next one.
@@ -243,7 +244,7 @@ def _keep_murmurs(
             (word.confidence < MURMUR or word.end - word.start < MURMUR_SHORT)
             and len(tokens(word.text)) == 1
             and word.start - items[said[n - 1]].end < MURMUR_GAP
-            and after - word.end >= SENTENCE_PAUSE
+            and after - word.end >= MURMUR_PAUSE
         ):
             labels[k] = before
 
