@@ -551,6 +551,25 @@ def test_a_word_the_recogniser_left_out_does_not_clear_a_misread_take() -> None:
     assert kept_text(plan) == "Our company donated five of its profit."
 
 
+def test_a_word_read_in_too_many_and_surely_heard_is_not_cleared_by_ear() -> None:
+    """The aligner can stretch the line's words over a word read in too many, so the script
+    may fit the last take as well as the words heard: the text's verdict stands, and the
+    first take, read right, is kept. Heard unsure, the extra word may be a slip, and the ear
+    decides."""
+    script = "The river flooded twice last spring."
+    for confidence, kept in (
+        (0.95, script),
+        (0.3, "The river actually flooded twice last spring."),
+    ):
+        rec = Recording().say(script, then=1.0).say("The river actually flooded twice last spring.")
+        extra = rec.words[8]
+        rec.words[8] = Word(extra.text, extra.start, extra.end, extra.kind, confidence)
+        plan = decide_by_ear(
+            rec, script, Ear({"the river actually flooded twice last spring": 0.07})
+        )
+        assert kept_text(plan) == kept
+
+
 def test_restored_puts_back_the_words_the_recogniser_left_out() -> None:
     def words(text: str) -> list[str]:
         return text.split()

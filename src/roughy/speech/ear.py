@@ -22,6 +22,7 @@ FIT_REJECT = 0.3
 # How far into the pause before (or after) a take a word the recogniser left out at its edge
 # is listened for.
 EDGE_REACH = 0.6
+SURE = 0.8  # a word heard with this confidence was said (see ``_Ear._sure_extra_word``)
 
 
 @dataclass(frozen=True)
@@ -136,6 +137,8 @@ class _Ear:
         start, end = items[first].start, items[last].end
         written = self.lines[attempt.line]
         said = list(self.heard.spoken[attempt.first : attempt.last + 1])
+        if self._sure_extra_word(attempt, written):
+            attempt = replace(attempt, extra=True)
         whole = restored(said, written)
         if whole == said:
             return replace(attempt, fit=self.listen(start, end, written, said))
@@ -150,6 +153,21 @@ class _Ear:
             end = min(items[last + 1].start if last + 1 < len(items) else end, end + EDGE_REACH)
         omission = self.listen(start, end, apart, said) if apart != said else None
         return replace(attempt, fit=self.listen(start, end, written, whole), omission=omission)
+
+    def _sure_extra_word(self, attempt: Attempt, written: Sequence[str]) -> bool:
+        """Whether the recogniser heard, surely (``SURE``), a word the line does not have
+        between the line's words: an aligner can stretch the line's words over the sound of
+        one read in too many, so the ear cannot clear such a take."""
+        said = self.heard.spoken[attempt.first : attempt.last + 1]
+        matcher = SequenceMatcher(
+            None, [key(t) for t in said], [key(t) for t in written], autojunk=False
+        )
+        for op, a0, a1, _, _ in matcher.get_opcodes():
+            if op == "delete" and a0 > 0 and a1 < len(said):
+                owners = self.heard.owner[attempt.first + a0 : attempt.first + a1]
+                if any(self.heard.items[k].confidence >= SURE for k in owners):
+                    return True
+        return False
 
 
 def restored(heard: Sequence[str], written: Sequence[str], beside_wrong: bool = True) -> list[str]:
@@ -181,7 +199,7 @@ def verdict(attempt: Attempt) -> bool | None:
     """
     if attempt.fit is None:
         return None
-    whole = attempt.last - attempt.first + 1 >= attempt.size - 1
+    whole = attempt.last - attempt.first + 1 >= attempt.size - 1 and not attempt.extra
     if attempt.omission is not None:
         whole = whole and attempt.omission >= -FIT_ACCEPT
     if attempt.fit >= -FIT_ACCEPT and whole:

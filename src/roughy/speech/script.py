@@ -79,6 +79,8 @@ class Attempt:
     # How much better the words heard with the line's words it left out put back than the
     # words heard fit (``roughy.speech.ear``): below 0 the speaker left them out.
     omission: float | None = None
+    # The recogniser surely heard a word read in too many inside the take (``speech.ear``).
+    extra: bool = False
     # A stretch of speech that may be a take the recogniser garbled (``_Extender.unsure``):
     # neither a take nor a false start until listened to.
     unsure: bool = False
