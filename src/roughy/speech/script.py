@@ -28,6 +28,12 @@ MAX_ABSORB = 3
 LIKE = 0.5
 # An attempt is not extended across a silence this long.
 SENTENCE_PAUSE = 0.7
+# Number words, as ``roughy.speech.text.tokens`` spells numbers out.
+NUMBER_WORDS = frozenset(
+    word
+    for number in (*range(20), *range(20, 100, 10), 100, 1000, 10**6, 10**9)
+    for word in tokens(str(number))
+)
 # An unsure stretch is at most this many times as long as its line (in tokens).
 UNSURE_LENGTH = 1.5
 
@@ -104,6 +110,8 @@ def substitution_cost(said: str, written: str) -> float:
     """How much a wrong token counts: a word read wrongly looks nothing like the script's
     ("nearly" for "today": 1); a recogniser's slip often looks like it ("intermude" for
     "interviewed", "making" for "baking": less). The same slip costs the same in every take."""
+    if said in NUMBER_WORDS and written in NUMBER_WORDS:
+        return 1.0  # "sixteen" for "fifteen": a number said differently is misread
     likeness = SequenceMatcher(None, said, written, autojunk=False).ratio()
     return 1.0 - likeness if likeness >= LIKE else 1.0
 
