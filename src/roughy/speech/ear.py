@@ -156,16 +156,21 @@ class _Ear:
 
     def _sure_extra_word(self, attempt: Attempt, written: Sequence[str]) -> bool:
         """Whether the recogniser heard, surely (``SURE``), a word the line does not have
-        between the line's words: an aligner can stretch the line's words over the sound of
-        one read in too many, so the ear cannot clear such a take."""
+        between the line's words, other than a word said again: an aligner can stretch the
+        line's words over the sound of one read in too many, so the ear cannot clear such a
+        take."""
         said = self.heard.spoken[attempt.first : attempt.last + 1]
         matcher = SequenceMatcher(
             None, [key(t) for t in said], [key(t) for t in written], autojunk=False
         )
+        keys = [key(t) for t in said]
         for op, a0, a1, _, _ in matcher.get_opcodes():
-            if op == "delete" and a0 > 0 and a1 < len(said):
-                owners = self.heard.owner[attempt.first + a0 : attempt.first + a1]
-                if any(self.heard.items[k].confidence >= SURE for k in owners):
+            if op != "delete" or a0 == 0 or a1 == len(said):
+                continue
+            for p in range(a0, a1):
+                repeated = keys[p] in (keys[p - 1], keys[p + 1])  # "ever, ever failed"
+                sure = self.heard.items[self.heard.owner[attempt.first + p]].confidence >= SURE
+                if sure and not repeated:
                     return True
         return False
 
