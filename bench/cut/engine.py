@@ -28,7 +28,9 @@ MODELS = CACHE / "models"
 SPEECH_SRC = HERE.parent.parent / "src" / "roughy" / "speech"
 
 
-DECISION_ONLY = frozenset({"takes.py", "choose.py", "ear.py", "script.py", "snap.py"})
+DECISION_ONLY = frozenset(
+    {"takes.py", "choose.py", "ear.py", "script.py", "snap.py", "labels.py", "sentences.py"}
+)
 
 
 def _version(skip: frozenset[str] = frozenset()) -> str:

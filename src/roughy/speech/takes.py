@@ -5,8 +5,8 @@ the caller passes a ``listen`` (``roughy.speech.ear``), and one complete take pe
 so that the chosen takes follow the script's order (``roughy.speech.choose``).
 
 Without a script, the speech is split into sentences, and a sentence whose beginning the next
-sentence says again is a restart. Either way, fillers and long pauses inside
-kept speech go, and ``roughy.speech.snap`` puts every cut in a pause.
+sentence says again is a restart (``roughy.speech.sentences``). Either way, fillers and long
+pauses inside kept speech go, and ``roughy.speech.snap`` puts every cut in a pause.
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from difflib import SequenceMatcher
+from dataclasses import replace
 from itertools import pairwise
 
 from roughy.speech.choose import choose_takes
 from roughy.speech.ear import Heard, listen_to_takes
-from roughy.speech.script import SENTENCE_PAUSE, compounds_apart, find_attempts, script_lines
+from roughy.speech.labels import DROPPED, KEPT, Label, ends_sentence
+from roughy.speech.script import compounds_apart, find_attempts, script_lines
+from roughy.speech.sentences import sentence_labels
 from roughy.speech.snap import Levels, apart, cut_segments, refit, unworded
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import (
@@ -56,25 +57,6 @@ MURMUR = 0.5
 MURMUR_GAP = 0.2
 MURMUR_SHORT = 0.12  # a word heard this short there is a murmur, however sure the recogniser
 MURMUR_PAUSE = 0.5  # ... when a pause this long follows it
-# Without a script: a sentence is a restart of the next one when this share of its tokens
-# recurs, in order, at the next one's start; a retake (not a false start) when it also says this
-# share of the next one.
-RESTART_OVERLAP = 0.6
-REPEAT_SHARE = 0.8
-
-_SENTENCE_PUNCTUATION = re.compile(r"[.!?…][\"'”’)\]]*$")
-
-
-@dataclass(frozen=True)
-class Label:
-    keep: bool
-    reason: DropReason | None = None
-    line: int | None = None  # 1-based
-    group: int | None = None  # items of one take, attempt or run of chatter share a group
-
-
-_KEPT = Label(keep=True)
-_DROPPED = Label(keep=False)
 
 
 def decide(
@@ -109,7 +91,7 @@ def decide(
         )
         _keep_murmurs(found, heard, fillers)
     else:
-        found, kept_from = _sentence_labels(items, fillers), {}
+        found, kept_from = sentence_labels(items, fillers), {}
     labels = _with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
     if levels is not None:
         items, fillers, labels = _with_sounds(
@@ -191,8 +173,7 @@ def _script_labels(
     ends = {
         p
         for p, k in enumerate(owner)
-        if (p + 1 == len(owner) or owner[p + 1] != k)
-        and _SENTENCE_PUNCTUATION.search(items[k].text)
+        if (p + 1 == len(owner) or owner[p + 1] != k) and ends_sentence(items[k].text)
     }
     attempts = find_attempts(lines, spoken, pause_after, ends)
     if listen is not None:
@@ -262,53 +243,6 @@ def _mark_off_script(labels: list[Label | None], fillers: Sequence[bool], group:
         previous = label
 
 
-# --- without a script -----------------------------------------------------------------------
-
-
-def _sentence_labels(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label | None]:
-    sentences = _sentences(items, fillers)
-    said = [[t for k in sentence for t in tokens(items[k].text)] for sentence in sentences]
-    labels: list[Label | None] = [None] * len(items)
-    for s, sentence in enumerate(sentences):
-        reason = _restart(said[s], said[s + 1]) if s + 1 < len(sentences) else None
-        label = _KEPT if reason is None else Label(keep=False, reason=reason, group=s)
-        for k in sentence:
-            labels[k] = label
-    return labels
-
-
-def _sentences(items: Sequence[Word], fillers: Sequence[bool]) -> list[list[int]]:
-    """Words (fillers aside) split at sentence punctuation and at long silences."""
-    sentences: list[list[int]] = []
-    previous: int | None = None
-    filled = 0.0  # filler time since the previous word
-    for k, word in enumerate(items):
-        if fillers[k]:
-            filled += word.end - word.start
-            continue
-        if previous is None or (
-            _SENTENCE_PUNCTUATION.search(items[previous].text.strip())
-            or word.start - items[previous].end - filled >= SENTENCE_PAUSE
-        ):
-            sentences.append([])
-        sentences[-1].append(k)
-        previous, filled = k, 0.0
-    return sentences
-
-
-def _restart(said: list[str], then: list[str]) -> DropReason | None:
-    """Whether ``then`` (the next sentence) starts over what ``said`` began, and how."""
-    if not said or not then or said[0] not in then[:2]:
-        return None
-    if len(said) == 1:
-        return "false_start" if said[0] == then[0] else None
-    matcher = SequenceMatcher(None, said, then[: len(said) + 2], autojunk=False)
-    overlap = sum(block.size for block in matcher.get_matching_blocks())
-    if overlap < RESTART_OVERLAP * len(said):
-        return None
-    return "retake" if overlap >= REPEAT_SHARE * len(then) else "false_start"
-
-
 # --- fillers and decisions ------------------------------------------------------------------
 
 
@@ -330,7 +264,7 @@ def _with_fillers(
         before.append(last)
         if not fillers[k]:
             last = labels[k]
-    out: list[Label] = [_KEPT] * len(items)
+    out: list[Label] = [KEPT] * len(items)
     after: Label | None = None
     for k in reversed(range(len(items))):
         label = labels[k]
@@ -342,7 +276,7 @@ def _with_fillers(
             beside = [n for n in (before[k], after) if n is not None and n.keep]
             trace = items[k].end - items[k].start < TRACE and beside
             if not out[k].keep and (trace or _glued_to_kept(items, labels, k, parted)):
-                out[k] = Label(keep=True, line=(after or before[k] or _KEPT).line)
+                out[k] = Label(keep=True, line=(after or before[k] or KEPT).line)
     return out
 
 
@@ -397,9 +331,9 @@ def _glued_to_kept(
         return False  # the recogniser heard it too, or it is as long as a real hesitation
     touching = 0
     if k > 0 and word.start - items[k - 1].end < GLUED and not parted[k - 1]:
-        touching += (labels[k - 1] or _DROPPED).keep
+        touching += (labels[k - 1] or DROPPED).keep
     if k + 1 < len(items) and items[k + 1].start - word.end < GLUED and not parted[k]:
-        touching += (labels[k + 1] or _DROPPED).keep
+        touching += (labels[k + 1] or DROPPED).keep
     return touching >= GLUED_SIDES
 
 
