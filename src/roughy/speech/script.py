@@ -137,8 +137,9 @@ def find_attempts(
     attempts: list[Attempt] = []
     stretches: set[tuple[int, int, int]] = set()  # unsure ones found: (line, first, last)
     for i, pairs in found.items():
-        extender = _Extender(lines[i], spoken, pause_after, heads, tails, written[i])
-        extender.sentence_ends = sentence_ends
+        extender = _Extender(
+            lines[i], spoken, pause_after, (heads, tails, sentence_ends), written[i]
+        )
         chains = _without_overlaps(_chains(pairs, len(lines[i])))
         pieces: list[tuple[list[Pair], Attempt, int]] = []  # incomplete ones, with their low
         for k, chain in enumerate(chains):
@@ -234,17 +235,16 @@ class _Extender:
         line: Sequence[str],
         spoken: Sequence[str],
         pause_after: Sequence[float],
-        heads: set[int],
-        tails: set[int],
+        bounds: tuple[Collection[int], Collection[int], Collection[int]],
         written: Sequence[str],
     ) -> None:
         self.written = written  # the line's tokens as written; ``line`` holds their keys
         self.line = line
         self.spoken = spoken
         self.pause_after = pause_after
-        self.heads = heads  # spoken tokens that start some line: not absorbed as a tail
-        self.tails = tails  # spoken tokens that end some line: not absorbed as a head
-        self.sentence_ends: Collection[int] = ()  # an unsure stretch does not cross these
+        # Spoken tokens that start some line (not absorbed as a tail), that end some line (not
+        # absorbed as a head), and that end a sentence as heard (an unsure stretch stops there).
+        self.heads, self.tails, self.sentence_ends = bounds
 
     def grown(self, chain: list[Pair], low: int, high: int) -> list[Pair]:
         """The chain extended match by match both ways, and filled in between.
