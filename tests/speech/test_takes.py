@@ -417,6 +417,26 @@ def test_a_cut_moves_out_of_speech_the_recogniser_heard_no_word_in() -> None:
     assert plan.segments[0].start > rec.words[0].end
 
 
+def test_words_the_recogniser_made_up_in_a_pause_do_not_bound_a_cut() -> None:
+    """Whisper at times writes words into the silence after a take ("I'm sorry."); the aligner
+    finds no sound for them. The cut after the take goes where the take's sound ends (its last
+    word runs on past its edge), not halfway to where those words were written."""
+    rec = Recording().say(LINE1, then=2.0)
+    end = rec.words[-1].end
+    made_up = [Word("I'm", end + 0.15, end + 0.16, confidence=0.7),
+               Word("sorry.", end + 0.16, end + 0.16, confidence=0.7)]  # fmt: skip
+    words = rec.words + made_up
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    fades = end + 0.25  # the last word's sound lasts this long
+    levels[int(end / FRAME_SECONDS) : int(fades / FRAME_SECONDS)] = 0.4
+    plan = decide(words, LINE1, duration=rec.duration, levels=levels)
+    check_consistent(plan, words, rec.duration)
+    assert plan.segments[-1].end >= fades - EPS
+    assert not [d for d in items(plan) if d.keep and d.text in {"I'm", "sorry."}]
+
+
 @st.composite
 def layouts(draw: st.DrawFn) -> tuple[list[Word], str | None, float, np.ndarray | None]:
     vocabulary = ["the", "fox", "jumps", "over", "dog", "flour", "sugar", "20", "two", "cups"]

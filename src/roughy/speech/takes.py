@@ -57,6 +57,9 @@ MURMUR = 0.5
 MURMUR_GAP = 0.2
 MURMUR_SHORT = 0.12  # a word heard this short there is a murmur, however sure the recogniser
 MURMUR_PAUSE = 0.5  # ... when a pause this long follows it
+# A dropped word the aligner found no more sound for than this is a word the recogniser made
+# up in a pause ("I'm sorry." after a take): no cut is placed around it.
+SOUNDLESS = 0.015
 
 
 def decide(
@@ -97,10 +100,30 @@ def decide(
         items, fillers, labels = _with_sounds(
             items, fillers, labels, sounds, options.min_filler, kept_from
         )
-        spans = [(w.start, w.end) for w in items]
-    segments = cut_segments(spans, [label.keep for label in labels], duration, levels, options)
+    items, sounding = _without_phantoms(items, labels)
+    segments = cut_segments(
+        [(items[k].start, items[k].end) for k in sounding],
+        [labels[k].keep for k in sounding],
+        duration,
+        levels,
+        options,
+    )
     decisions = _decisions(items, fillers, labels, segments, duration)
     return CutPlan(tuple(segments), tuple(decisions), tuple(missing))
+
+
+def _without_phantoms(
+    items: Sequence[Word], labels: Sequence[Label]
+) -> tuple[list[Word], list[int]]:
+    """Dropped words the aligner found no sound for (``SOUNDLESS``) made zero-length, and the
+    indices of the other items: only those bound the cuts."""
+    out, sounding = list(items), []
+    for k, (word, label) in enumerate(zip(items, labels, strict=True)):
+        if label.keep or word.end - word.start > SOUNDLESS:
+            sounding.append(k)
+        else:
+            out[k] = replace(word, end=word.start)
+    return out, sounding
 
 
 def _onsets(items: Sequence[Word], sounds: Sequence[Span]) -> list[float]:
