@@ -423,8 +423,8 @@ def test_words_the_recogniser_made_up_in_a_pause_do_not_bound_a_cut() -> None:
     word runs on past its edge), not halfway to where those words were written."""
     rec = Recording().say(LINE1, then=2.0)
     end = rec.words[-1].end
-    made_up = [Word("I'm", end + 0.15, end + 0.16, confidence=0.7),
-               Word("sorry.", end + 0.16, end + 0.16, confidence=0.7)]  # fmt: skip
+    made_up = [Word("I'm", end + 0.15, end + 0.18, confidence=0.7),
+               Word("sorry.", end + 0.18, end + 0.18, confidence=0.7)]  # fmt: skip
     words = rec.words + made_up
     levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
     for word in rec.words:
@@ -695,6 +695,20 @@ def test_a_take_whose_middle_was_misheard_is_not_split_into_a_false_start() -> N
     heard = "The old light has still guidance ships along the rocky shore."
     plan = Recording().say(heard).decide(script)
     assert verdicts(plan) == each(heard, True, None, 1)
+
+
+def test_a_word_unlike_the_lines_first_parted_from_the_take_by_a_pause_is_not_its_start() -> None:
+    """The recogniser missed the take's first word ("feels") and wrote the chatter's last
+    word ("about") just before it: parted by a pause and nothing like "feels", it is chatter,
+    not the take's first word misheard."""
+    line = "Feels like these days go on forever."
+    rec = Recording().say("We had a long discussion about", then=0.45).say(line[6:])
+    plan = rec.decide(line)
+    assert kept_text(plan) == line[6:]
+    assert verdicts(plan)[:6] == each("We had a long discussion about", False, "off_script", None)
+    # Without the pause it is taken for the first word misheard.
+    rec = Recording().say("We had a long discussion about", then=0.05).say(line[6:])
+    assert kept_text(rec.decide(line)) == "about " + line[6:]
 
 
 def test_compounds_match_whether_written_together_or_apart() -> None:

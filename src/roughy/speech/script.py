@@ -24,6 +24,9 @@ MAX_SKIP = 3
 COMPLETE_COVERAGE = 0.6
 # Wrong tokens absorbed at either end of an attempt, at most.
 MAX_ABSORB = 3
+# A wrong token this far from the take's edge word is not absorbed unless it looks like the
+# script's: the speaker paused between it and the take.
+ABSORB_PAUSE = 0.3
 # Tokens at least this alike (difflib's ratio) are taken for a recogniser's slip.
 LIKE = 0.5
 # An attempt is not extended across a silence this long.
@@ -265,6 +268,7 @@ class _Extender:
             head < min(first_j, MAX_ABSORB)
             and self._joins(first - head - 1, first - head, low, high)
             and first - head - 1 not in self.tails
+            and self._absorbs(first - head - 1, first_j - head - 1, first - head - 1)
         ):
             head += 1
             errors += substitution_cost(self.spoken[first - head], self.written[first_j - head]) - 1
@@ -273,6 +277,7 @@ class _Extender:
             tail < min(size - 1 - last_j, MAX_ABSORB)
             and self._joins(last + tail + 1, last + tail, low, high)
             and last + tail + 1 not in self.heads
+            and self._absorbs(last + tail + 1, last_j + tail + 1, last + tail)
         ):
             tail += 1
             errors += substitution_cost(self.spoken[last + tail], self.written[last_j + tail]) - 1
@@ -358,6 +363,13 @@ class _Extender:
         for n in range(1, wrong + 1):
             cost += substitution_cost(self.spoken[p + n], self.written[j + n])
         return cost
+
+    def _absorbs(self, p: int, j: int, pause: int) -> bool:
+        """Whether spoken token ``p`` may be taken for line token ``j`` misheard at the take's
+        edge: not when it looks nothing like it and a pause (after token ``pause``) parts it
+        from the take ("discussion about | like these days" for "feels like these days")."""
+        unlike = substitution_cost(self.spoken[p], self.written[j]) >= 1.0
+        return not unlike or self.pause_after[pause] < ABSORB_PAUSE
 
     def _joins(self, p: int, neighbour: int, low: int, high: int) -> bool:
         """Whether spoken token ``p`` lies in (low, high) with no long pause to ``neighbour``."""

@@ -59,7 +59,7 @@ MURMUR_SHORT = 0.12  # a word heard this short there is a murmur, however sure t
 MURMUR_PAUSE = 0.5  # ... when a pause this long follows it
 # A dropped word the aligner found no more sound for than this is a word the recogniser made
 # up in a pause ("I'm sorry." after a take): no cut is placed around it.
-SOUNDLESS = 0.015
+SOUNDLESS = 0.05
 
 
 def decide(
