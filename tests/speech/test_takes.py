@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -435,6 +436,24 @@ def test_words_the_recogniser_made_up_in_a_pause_do_not_bound_a_cut() -> None:
     check_consistent(plan, words, rec.duration)
     assert plan.segments[-1].end >= fades - EPS
     assert not [d for d in items(plan) if d.keep and d.text in {"I'm", "sorry."}]
+
+
+def test_a_first_word_stretched_back_over_a_silence_starts_where_its_sound_does() -> None:
+    """The aligner at times stretches a take's first word back across the silence before it
+    to the chatter's end. No word holds a third of a second of silence at its start: the take
+    is cut in, and its pause kept, from where the word sounds."""
+    rec = Recording().say("Oops.", then=1.5).say(LINE1)
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    sounds = rec.words[1].start
+    words = list(rec.words)
+    words[1] = replace(words[1], start=words[0].end)  # "The" from where "Oops." ends
+    plan = decide(words, LINE1, duration=rec.duration, levels=levels)
+    check_consistent(plan, rec.words, rec.duration)  # no cut inside a word as it sounds
+    options = CutOptions()
+    assert plan.segments[0].start >= sounds - options.lead - options.snap_window - EPS
+    assert kept_text(plan) == LINE1
 
 
 @st.composite

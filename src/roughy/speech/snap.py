@@ -26,6 +26,7 @@ Levels = NDArray[np.floating[Any]]
 # Sound this far from the background towards the speech level is speech (see ``_outward``).
 LOUD = 0.1
 QUIET_RUN = 0.08  # quiet this long ends the sound a cut moves out of
+SILENT_RUN = 0.3  # no word holds a silence this long at its edge (see ``trimmed``)
 # Two words that touch with a quiet run this long inside one of them, near where they meet,
 # were misplaced by the aligner: the pause lies there (see ``refit``). Longer than the closure
 # of a stop consonant.
@@ -101,6 +102,34 @@ def refit(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[t
             out[k - 1] = (start, max(start, run[0]))
             out[k] = (min(run[1], until), until)
     return out
+
+
+def trimmed(
+    spans: Sequence[tuple[float, float]], levels: Levels | None
+) -> list[tuple[float, float]]:
+    """Word edges moved off a silence of ``SILENT_RUN`` or more at the word's start or end.
+
+    No word holds that long a silence at its edge: the aligner stretched it over a pause
+    ("ever" from the chatter before a take, across the silence, to where the take begins).
+    A word silent throughout ends up empty, at its end."""
+    if levels is None or len(levels) == 0:
+        return list(spans)
+    quiet = np.asarray(levels) < _loud_level(levels)
+    longest = round(SILENT_RUN / FRAME_SECONDS)
+    out = []
+    for start, end in spans:
+        first, last = round(start / FRAME_SECONDS), round(end / FRAME_SECONDS)  # frames [,)
+        lead = _run_length(quiet[first:last])
+        if lead >= longest:
+            start = min(end, (first + lead) * FRAME_SECONDS)
+        out.append((start, end))
+    return out
+
+
+def _run_length(flags: NDArray[np.bool_]) -> int:
+    """How many leading entries are true."""
+    falses = np.flatnonzero(~flags)
+    return int(falses[0]) if len(falses) else len(flags)
 
 
 def apart(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[bool]:
