@@ -456,6 +456,24 @@ def test_a_first_word_stretched_back_over_a_silence_starts_where_its_sound_does(
     assert kept_text(plan) == LINE1
 
 
+def test_a_sentence_opener_put_on_the_tail_of_the_sentence_before_goes_with_its_own() -> None:
+    """The aligner put a take's first word ("The") on the fading end of the chatter before it
+    ("wrong."), then a pause, then the rest of the take. The sound there is the chatter's: the
+    take is cut in after it, and whole."""
+    line = "The quarterly report shows a steady rise."
+    rec = Recording().say("Oops, that was wrong.", then=0.0).say("The", then=0.5).say(line[4:])
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    opener, then = rec.words[4], rec.words[5]
+    said = replace(opener, start=then.start - 0.12, end=then.start)  # where "The" was said
+    levels[int(said.start / FRAME_SECONDS) : int(said.end / FRAME_SECONDS)] = 0.5
+    plan = decide(rec.words, line, duration=rec.duration, levels=levels)
+    check_consistent(plan, [*rec.words[:4], said, *rec.words[5:]], rec.duration)
+    assert kept_text(plan) == line
+    assert plan.segments[0].start >= opener.end
+
+
 @st.composite
 def layouts(draw: st.DrawFn) -> tuple[list[Word], str | None, float, np.ndarray | None]:
     vocabulary = ["the", "fox", "jumps", "over", "dog", "flour", "sugar", "20", "two", "cups"]

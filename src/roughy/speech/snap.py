@@ -32,6 +32,9 @@ SILENT_RUN = 0.3  # no word holds a silence this long at its edge (see ``trimmed
 # of a stop consonant.
 PAUSE_RUN = 0.12
 TOUCHING = 0.05
+# A sentence's first word with a pause this long after it, glued to the sentence before, was
+# put on that sentence's fading end (see ``reattached``).
+LONELY = 0.2
 SEEK = 0.3  # how far from where two words meet the pause between them is looked for
 BREAK = 0.05  # quiet this long between two sounds (see ``apart``) parts them
 BREAK_REACH = 0.04  # a break this near where they meet: further in, it is a stop's closure
@@ -130,6 +133,26 @@ def _run_length(flags: NDArray[np.bool_]) -> int:
     """How many leading entries are true."""
     falses = np.flatnonzero(~flags)
     return int(falses[0]) if len(falses) else len(flags)
+
+
+def reattached(
+    spans: Sequence[tuple[float, float]], opens: Sequence[bool]
+) -> list[tuple[float, float]]:
+    """Sentence openers the aligner put on the tail of the sentence before, moved on to the
+    words they open.
+
+    ``opens[k]``: word ``k`` starts a sentence as the recogniser wrote it. Such a word that
+    touches the last word before it and has a pause of ``LONELY`` or more after it lies on
+    that word's fading end ("wrong. The | quarterly"): the sound is the earlier word's, which
+    now ends where the opener did; the opener, as long as before, ends where the next word
+    starts."""
+    out = list(spans)
+    for k in range(1, len(out) - 1):
+        (start, end), (then, until), (after, _) = out[k - 1], out[k], out[k + 1]
+        if opens[k] and then - end < TOUCHING and after - until >= LONELY:
+            out[k - 1] = (start, until)
+            out[k] = (max(until, after - (until - then)), after)
+    return out
 
 
 def apart(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[bool]:

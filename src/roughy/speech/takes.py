@@ -24,7 +24,15 @@ from roughy.speech.ear import Heard, listen_to_takes
 from roughy.speech.labels import DROPPED, KEPT, Label, ends_sentence
 from roughy.speech.script import compounds_apart, find_attempts, script_lines
 from roughy.speech.sentences import sentence_labels
-from roughy.speech.snap import Levels, apart, cut_segments, refit, trimmed, unworded
+from roughy.speech.snap import (
+    Levels,
+    apart,
+    cut_segments,
+    reattached,
+    refit,
+    trimmed,
+    unworded,
+)
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import (
     ALIGNER_FILLER_CONFIDENCE,
@@ -82,7 +90,8 @@ def decide(
     line_tokens = [tokens(line) for line in lines]
     vocabulary = {token for line in line_tokens for token in line}
     heard = _sanitised(words, duration)
-    spans = trimmed(refit([(w.start, w.end) for w in heard], levels), levels)
+    opens = [k > 0 and ends_sentence(heard[k - 1].text) for k in range(len(heard))]
+    spans = reattached(trimmed(refit([(w.start, w.end) for w in heard], levels), levels), opens)
     items = [replace(w, start=a, end=b) for w, (a, b) in zip(heard, spans, strict=True)]
     fillers = [_is_filler(word, vocabulary) for word in items]
     sounds = unworded(spans, levels)
