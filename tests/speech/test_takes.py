@@ -474,6 +474,26 @@ def test_a_sentence_opener_put_on_the_tail_of_the_sentence_before_goes_with_its_
     assert plan.segments[0].start >= opener.end
 
 
+def test_a_cut_between_a_kept_word_and_a_filler_that_touch_goes_in_the_short_pause() -> None:
+    """The aligner ran a kept word ("ordering") on into the short pause after it and started
+    the filler after that pause: the cut goes in the pause the levels show, shorter as it is
+    than the pause ``refit`` looks for between two words, not into the filler's sound."""
+    line = "We measured the room twice before ordering the carpet."
+    rec = Recording().say(line[:42], then=0.0).say("um", then=0.2).say(line[43:])
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    word, filler = rec.words[6], rec.words[7]
+    meet = filler.start
+    levels[round((meet - 0.15) / FRAME_SECONDS) : round((meet - 0.06) / FRAME_SECONDS)] = 0.01
+    sounded = [*rec.words[:6], replace(word, end=meet - 0.15),
+               replace(filler, start=meet - 0.06), *rec.words[8:]]  # fmt: skip
+    plan = decide(rec.words, line, duration=rec.duration, levels=levels)
+    check_consistent(plan, sounded, rec.duration)
+    assert kept_text(plan) == line
+    assert plan.segments[0].end <= meet - 0.06 + EPS
+
+
 @st.composite
 def layouts(draw: st.DrawFn) -> tuple[list[Word], str | None, float, np.ndarray | None]:
     vocabulary = ["the", "fox", "jumps", "over", "dog", "flour", "sugar", "20", "two", "cups"]

@@ -32,6 +32,9 @@ SILENT_RUN = 0.3  # no word holds a silence this long at its edge (see ``trimmed
 # of a stop consonant.
 PAUSE_RUN = 0.12
 TOUCHING = 0.05
+# Where a cut will go between a kept word and a dropped filler that touch, a shorter quiet run
+# is taken for the pause between them (a filler is no stop consonant).
+FILLER_BREAK = 0.08
 # A sentence's first word with a pause this long after it, glued to the sentence before, was
 # put on that sentence's fading end (see ``reattached``).
 LONELY = 0.2
@@ -81,14 +84,20 @@ def _quietest(at: float, lo: float, hi: float, levels: Levels) -> tuple[float, f
     return float(centres[pick]), float(quiet[pick])
 
 
-def refit(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[tuple[float, float]]:
+def refit(
+    spans: Sequence[tuple[float, float]],
+    levels: Levels | None,
+    shortest: float = PAUSE_RUN,
+    where: Sequence[bool] | None = None,
+) -> list[tuple[float, float]]:
     """Word edges moved to the pause the levels show between two words that touch.
 
     The aligner at times ends a word early and starts the next one in its tail (or the other
     way round): the two touch, and the pause between them lies inside one. A cut between them
-    would clip a word. Where a quiet run of ``PAUSE_RUN`` reaches to within ``SEEK`` of where
+    would clip a word. Where a quiet run of ``shortest`` reaches to within ``SEEK`` of where
     they meet, the first word now ends where it begins and the next starts where it ends (each
-    keeps a frame of itself at least); the nearest such run wins.
+    keeps a frame of itself at least); the nearest such run wins. ``where[k - 1]``: whether
+    to look between words k - 1 and k (everywhere when None).
     """
     out = list(spans)
     if levels is None or len(levels) == 0:
@@ -96,11 +105,11 @@ def refit(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[t
     quiet = np.asarray(levels) < _loud_level(levels)
     for k in range(1, len(out)):
         (start, end), (then, until) = out[k - 1], out[k]
-        if then - end >= TOUCHING:
+        if then - end >= TOUCHING or (where is not None and not where[k - 1]):
             continue
         low = max(min(start + FRAME_SECONDS, end), end - SEEK)
         high = min(max(until - FRAME_SECONDS, then), then + SEEK)
-        run = _quiet_run(quiet, low, high, (end + then) / 2, PAUSE_RUN)
+        run = _quiet_run(quiet, low, high, (end + then) / 2, shortest)
         if run is not None:
             out[k - 1] = (start, max(start, run[0]))
             out[k] = (min(run[1], until), until)

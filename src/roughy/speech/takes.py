@@ -25,6 +25,7 @@ from roughy.speech.labels import DROPPED, KEPT, Label, ends_sentence
 from roughy.speech.script import compounds_apart, find_attempts, script_lines
 from roughy.speech.sentences import sentence_labels
 from roughy.speech.snap import (
+    FILLER_BREAK,
     Levels,
     apart,
     cut_segments,
@@ -109,6 +110,7 @@ def decide(
         items, fillers, labels = _with_sounds(
             items, fillers, labels, sounds, options.min_filler, kept_from
         )
+    items = _refit_at_fillers(items, fillers, labels, levels)
     items, sounding = _without_phantoms(items, labels)
     segments = cut_segments(
         [(items[k].start, items[k].end) for k in sounding],
@@ -119,6 +121,19 @@ def decide(
     )
     decisions = _decisions(items, fillers, labels, segments, duration)
     return CutPlan(tuple(segments), tuple(decisions), tuple(missing))
+
+
+def _refit_at_fillers(
+    items: Sequence[Word], fillers: Sequence[bool], labels: Sequence[Label], levels: Levels | None
+) -> list[Word]:
+    """Items refitted (``snap.refit``) with a shorter pause, ``FILLER_BREAK``, where a kept word
+    and a dropped filler touch: a cut goes there."""
+    where = [
+        labels[k - 1].keep != labels[k].keep and (fillers[k - 1] or fillers[k])
+        for k in range(1, len(items))
+    ]
+    spans = refit([(w.start, w.end) for w in items], levels, FILLER_BREAK, where)
+    return [replace(w, start=a, end=b) for w, (a, b) in zip(items, spans, strict=True)]
 
 
 def _without_phantoms(
