@@ -280,6 +280,19 @@ def test_policy_best_keeps_the_highest_score_and_last_the_latest_clean_take() ->
     assert kept_text(rec.decide(LINE2, policy="best")) == one_wrong
 
 
+def test_one_look_alike_slip_leaves_the_last_take_clean() -> None:
+    """A word heard that looks like the script's ("on" for "of", "vase" for "face") is as
+    likely the recogniser's slip as the speaker's: one such slip in the last take still makes
+    it the take kept, over an earlier take heard word for word."""
+    slipped = LINE2.replace("cups of", "cups on")
+    rec = Recording().say(LINE2).say(slipped)
+    assert kept_text(rec.decide(LINE2, policy="last")) == slipped
+    # A word unlike the script's is misread: the earlier take stays.
+    misread = LINE2.replace("cups of", "cups at")
+    rec = Recording().say(LINE2).say(misread)
+    assert kept_text(rec.decide(LINE2, policy="last")) == LINE2
+
+
 def test_takes_are_kept_in_script_order() -> None:
     """Line 2's last take precedes a late retake of line 1: the late retake cannot be used."""
     plan = Recording().say(LINE1).say(LINE2).say(LINE1).decide(SCRIPT)

@@ -17,8 +17,9 @@ from roughy.speech.script import Attempt
 from roughy.speech.types import TakePolicy
 
 # A take counts as read right when it has at most this many errors more than the line's best
-# take: the recogniser's slips differ from take to take, a misread word costs about one.
-CLEAN_MARGIN = 0.3
+# take: the recogniser's slips differ from take to take, and one slip that looks like the
+# script's word costs at most 0.5 (``script.substitution_cost``); a misread word costs one.
+CLEAN_MARGIN = 0.5
 _RADIX = 1 << 32  # packs a DP weight's parts into one int, most significant first
 
 
