@@ -293,6 +293,20 @@ def test_one_look_alike_slip_leaves_the_last_take_clean() -> None:
     assert kept_text(rec.decide(LINE2, policy="last")) == LINE2
 
 
+def test_a_take_heard_with_one_word_more_at_its_end_is_kept_to_its_sentence_end() -> None:
+    """The recogniser heard the line's last words as one word more ("for all those two
+    centuries." for "for almost a century."): the take runs to the end of the sentence as
+    heard, not one word short of it."""
+    heard = "The painting was hidden in an attic for all those two centuries."
+    rec = Recording().say(heard)
+    plan = rec.decide("The painting was hidden in an attic for almost a century.")
+    assert kept_text(plan) == heard
+    # Without the sentence's end there, the word after the line is not taken in.
+    rec = Recording().say(heard.rstrip("."))
+    plan = rec.decide("The painting was hidden in an attic for almost a century.")
+    assert kept_text(plan).endswith("two")
+
+
 def test_takes_are_kept_in_script_order() -> None:
     """Line 2's last take precedes a late retake of line 1: the late retake cannot be used."""
     plan = Recording().say(LINE1).say(LINE2).say(LINE1).decide(SCRIPT)

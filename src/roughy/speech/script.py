@@ -281,6 +281,9 @@ class _Extender:
         ):
             tail += 1
             errors += substitution_cost(self.spoken[last + tail], self.written[last_j + tail]) - 1
+        if last_j + tail == size - 1 and self._runs_on(last + tail, low, high):
+            tail += 1  # the recogniser heard the line's end as one word more
+            errors += 1
         complete = last_j + tail >= size - 2 and len(chain) >= COMPLETE_COVERAGE * size
         first, last = first - head, last + tail
         return Attempt(index, first, last, size, len(chain), errors, complete)
@@ -363,6 +366,17 @@ class _Extender:
         for n in range(1, wrong + 1):
             cost += substitution_cost(self.spoken[p + n], self.written[j + n])
         return cost
+
+    def _runs_on(self, p: int, low: int, high: int) -> bool:
+        """Whether the sentence as heard runs on one token past spoken token ``p``, the line's
+        last: it ends there, with no pause between ("for all those two centuries." for "for
+        almost a century.")."""
+        return (
+            p not in self.sentence_ends
+            and p + 1 in self.sentence_ends
+            and p + 1 not in self.heads
+            and self._joins(p + 1, p, low, high)
+        )
 
     def _absorbs(self, p: int, j: int, pause: int) -> bool:
         """Whether spoken token ``p`` may be taken for line token ``j`` misheard at the take's
