@@ -648,6 +648,16 @@ def test_a_number_said_differently_is_misread_not_misheard() -> None:
     assert ("16", False, "retake", 1) in verdicts(plan)
 
 
+def test_a_day_said_differently_is_misread_not_misheard() -> None:
+    """ "Friday" looks like "Thursday" by its letters, but one day named for another is a
+    misread line: the take read right is kept, however forgiving the text is of slips."""
+    script = "The meeting has moved from Monday to Thursday afternoon."
+    rec = Recording().say(script, then=1.0).say(script.replace("Thursday", "Friday"))
+    plan = rec.decide(script)
+    assert kept_text(plan) == script
+    assert ("Friday", False, "retake", 1) in verdicts(plan)
+
+
 def test_a_word_the_recogniser_left_out_does_not_clear_a_misread_take() -> None:
     """Whisper dropped "percent" from both takes and heard "six" for "five" in the last. The
     script fits the last take better than the words heard only because of the dropped word;

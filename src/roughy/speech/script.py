@@ -37,6 +37,15 @@ NUMBER_WORDS = frozenset(
     for number in (*range(20), *range(20, 100, 10), 100, 1000, 10**6, 10**9)
     for word in tokens(str(number))
 )
+# Words of a closed set that look alike by spelling but name different things: one said for
+# another is misread, however alike ("friday" for "thursday"), like a number said differently.
+DAY_WORDS = frozenset(
+    {
+        *("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"),
+        *("january", "february", "march", "april", "may", "june", "july", "august"),
+        *("september", "october", "november", "december"),
+    }
+)
 # An unsure stretch is at most this many times as long as its line (in tokens).
 UNSURE_LENGTH = 1.5
 
@@ -113,8 +122,9 @@ def substitution_cost(said: str, written: str) -> float:
     """How much a wrong token counts: a word read wrongly looks nothing like the script's
     ("nearly" for "today": 1); a recogniser's slip often looks like it ("intermude" for
     "interviewed", "making" for "baking": less). The same slip costs the same in every take."""
-    if said in NUMBER_WORDS and written in NUMBER_WORDS:
-        return 1.0  # "sixteen" for "fifteen": a number said differently is misread
+    for words in (NUMBER_WORDS, DAY_WORDS):
+        if said in words and written in words:
+            return 1.0  # "sixteen" for "fifteen", "friday" for "thursday": misread
     likeness = SequenceMatcher(None, said, written, autojunk=False).ratio()
     return 1.0 - likeness if likeness >= LIKE else 1.0
 
