@@ -934,6 +934,19 @@ def test_a_hesitation_nobody_wrote_down_inside_a_take_is_cut_out() -> None:
     assert not [d for d in items(plan) if d.text == UNWORDED]
 
 
+def test_a_drawn_out_the_between_pauses_is_a_hesitation() -> None:
+    """ "the" heard unsure, drawn out and alone between pauses inside a take, is a hesitation
+    ("ever tried... thee... ever failed"; Whisper writes a sounded "uh" so too): cut out like
+    a filler. The same word heard surely is a word read in too many, and stays."""
+    line = "Ever tried ever failed no matter."
+    for confidence, cut in ((0.4, True), (0.95, False)):
+        rec = Recording().say("Ever tried", then=0.2).say("the", then=0.2).say(line[11:])
+        rec.words[2] = replace(rec.words[2], confidence=confidence)
+        plan = rec.decide(line)
+        assert (kept_text(plan) == line) == cut
+        assert (("the", False, "filler", None) in verdicts(plan)) == cut
+
+
 def test_a_trace_of_a_filler_next_to_a_take_is_kept_with_it() -> None:
     """A filler of a few frames is what is left of one the aligner put on the quiet tail of a
     word: cutting it out would cut into that tail. A real one, as long, goes."""

@@ -66,6 +66,11 @@ MURMUR = 0.5
 MURMUR_GAP = 0.2
 MURMUR_SHORT = 0.12  # a word heard this short there is a murmur, however sure the recogniser
 MURMUR_PAUSE = 0.5  # ... when a pause this long follows it
+# "the" or "a" heard unsure (below SURE_WORD), at least DRAWN long, between pauses of at least
+# DRAWN_PAUSE, is a hesitation (see ``_drawn_out``).
+SURE_WORD = 0.8
+DRAWN = 0.25
+DRAWN_PAUSE = 0.1
 # A dropped word the aligner found no more sound for than this is a word the recogniser made
 # up in a pause ("I'm sorry." after a take): no cut is placed around it.
 SOUNDLESS = 0.05
@@ -94,7 +99,7 @@ def decide(
     opens = [k > 0 and ends_sentence(heard[k - 1].text) for k in range(len(heard))]
     spans = reattached(trimmed(refit([(w.start, w.end) for w in heard], levels), levels), opens)
     items = [replace(w, start=a, end=b) for w, (a, b) in zip(heard, spans, strict=True)]
-    fillers = [_is_filler(word, vocabulary) for word in items]
+    fillers = [_is_filler(word, vocabulary) or _drawn_out(heard, k) for k, word in enumerate(items)]
     sounds = unworded(spans, levels)
     missing: list[int] = []
     if lines:
@@ -174,6 +179,19 @@ def _is_filler(word: Word, vocabulary: set[str]) -> bool:
         return True
     unsure = len(said) == 1 and word.confidence < UNSURE
     return bool(vocabulary) and unsure and _ERM_LIKE.match(said[0]) is not None
+
+
+def _drawn_out(items: Sequence[Word], k: int) -> bool:
+    """Whether item ``k`` is an article drawn out as a hesitation ("thee..."): the recogniser
+    unsure of it, ``DRAWN`` long or longer (a said "the" is a fraction of that) and alone
+    between pauses of ``DRAWN_PAUSE``. Whisper writes a sounded "uh" like that too. Judged on
+    the words as heard: refitting may open a pause the recogniser did not hear."""
+    word = items[k]
+    if tokens(word.text) not in (["the"], ["a"]) or word.confidence >= SURE_WORD:
+        return False
+    before = word.start - items[k - 1].end if k > 0 else math.inf
+    after = items[k + 1].start - word.end if k + 1 < len(items) else math.inf
+    return word.end - word.start >= DRAWN and min(before, after) >= DRAWN_PAUSE
 
 
 def _sanitised(words: Sequence[Word], duration: float) -> list[Word]:
