@@ -29,7 +29,16 @@ SPEECH_SRC = HERE.parent.parent / "src" / "roughy" / "speech"
 
 
 DECISION_ONLY = frozenset(
-    {"takes.py", "choose.py", "ear.py", "script.py", "snap.py", "labels.py", "sentences.py"}
+    {
+        "takes.py",
+        "choose.py",
+        "ear.py",
+        "script.py",
+        "snap.py",
+        "labels.py",
+        "sentences.py",
+        "fillers.py",
+    }
 )
 
 

@@ -12,7 +12,6 @@ pauses inside kept speech go, and ``roughy.speech.snap`` puts every cut in a pau
 from __future__ import annotations
 
 import math
-import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
@@ -21,7 +20,8 @@ from itertools import pairwise
 
 from roughy.speech.choose import choose_takes
 from roughy.speech.ear import Heard, listen_to_takes
-from roughy.speech.labels import DROPPED, KEPT, Label, ends_sentence
+from roughy.speech.fillers import drawn_out, is_hesitation, with_fillers
+from roughy.speech.labels import Label, ends_sentence
 from roughy.speech.script import compounds_apart, find_attempts, script_lines
 from roughy.speech.sentences import sentence_labels
 from roughy.speech.snap import (
@@ -34,9 +34,8 @@ from roughy.speech.snap import (
     trimmed,
     unworded,
 )
-from roughy.speech.text import is_filler, tokens
+from roughy.speech.text import tokens
 from roughy.speech.types import (
-    ALIGNER_FILLER_CONFIDENCE,
     CutOptions,
     CutPlan,
     Decision,
@@ -48,17 +47,6 @@ from roughy.speech.types import (
     Word,
 )
 
-# A filler closer than this to a kept word is taken for part of it (see ``_glued_to_kept``).
-GLUED = 0.03
-GLUED_SIDES = 1
-SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after all
-# A filler shorter than this is what is left of one the aligner put on quiet (``snap.refit``
-# moved its edge to the pause): next to kept speech it is kept, not cut around.
-TRACE = 0.06
-# A word the recogniser was unsure of, that sounds like "erm" ("firm", "perm") where the script
-# says no such word, is a hesitation it misheard.
-UNSURE = 0.5
-_ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
 UNWORDED = "…"  # the text of a sound in a pause that no word covers (``snap.unworded``)
 # A word heard with less confidence than this, less than MURMUR_GAP after a take (or other
 # speech) and before a pause, is a murmur of its ending (see ``_keep_murmurs``).
@@ -66,11 +54,6 @@ MURMUR = 0.5
 MURMUR_GAP = 0.2
 MURMUR_SHORT = 0.12  # a word heard this short there is a murmur, however sure the recogniser
 MURMUR_PAUSE = 0.5  # ... when a pause this long follows it
-# "the" or "a" heard unsure (below SURE_WORD), at least DRAWN long, between pauses of at least
-# DRAWN_PAUSE, is a hesitation (see ``_drawn_out``).
-SURE_WORD = 0.8
-DRAWN = 0.25
-DRAWN_PAUSE = 0.1
 # A dropped word the aligner found no more sound for than this is a word the recogniser made
 # up in a pause ("I'm sorry." after a take): no cut is placed around it.
 SOUNDLESS = 0.05
@@ -99,7 +82,9 @@ def decide(
     opens = [k > 0 and ends_sentence(heard[k - 1].text) for k in range(len(heard))]
     spans = reattached(trimmed(refit([(w.start, w.end) for w in heard], levels), levels), opens)
     items = [replace(w, start=a, end=b) for w, (a, b) in zip(heard, spans, strict=True)]
-    fillers = [_is_filler(word, vocabulary) or _drawn_out(heard, k) for k, word in enumerate(items)]
+    fillers = [
+        is_hesitation(word, vocabulary) or drawn_out(heard, k) for k, word in enumerate(items)
+    ]
     sounds = unworded(spans, levels)
     missing: list[int] = []
     if lines:
@@ -110,7 +95,7 @@ def decide(
         _keep_murmurs(found, heard, fillers)
     else:
         found, kept_from = sentence_labels(items, fillers), {}
-    labels = _with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
+    labels = with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
     if levels is not None:
         items, fillers, labels = _with_sounds(
             items, fillers, labels, sounds, options.min_filler, kept_from
@@ -165,33 +150,6 @@ def _onsets(items: Sequence[Word], sounds: Sequence[Span]) -> list[float]:
         if at < len(out):
             out[at] = min(out[at], sound.start)
     return out
-
-
-def _is_filler(word: Word, vocabulary: set[str]) -> bool:
-    """A filler by kind, or by spelling or by its sound with a script, unless the script says
-    that word."""
-    if word.kind == "filler":
-        return True
-    said = tokens(word.text)
-    if vocabulary.intersection(said):
-        return False
-    if is_filler(word.text):
-        return True
-    unsure = len(said) == 1 and word.confidence < UNSURE
-    return bool(vocabulary) and unsure and _ERM_LIKE.match(said[0]) is not None
-
-
-def _drawn_out(items: Sequence[Word], k: int) -> bool:
-    """Whether item ``k`` is an article drawn out as a hesitation ("thee..."): the recogniser
-    unsure of it, ``DRAWN`` long or longer (a said "the" is a fraction of that) and alone
-    between pauses of ``DRAWN_PAUSE``. Whisper writes a sounded "uh" like that too. Judged on
-    the words as heard: refitting may open a pause the recogniser did not hear."""
-    word = items[k]
-    if tokens(word.text) not in (["the"], ["a"]) or word.confidence >= SURE_WORD:
-        return False
-    before = word.start - items[k - 1].end if k > 0 else math.inf
-    after = items[k + 1].start - word.end if k + 1 < len(items) else math.inf
-    return word.end - word.start >= DRAWN and min(before, after) >= DRAWN_PAUSE
 
 
 def _sanitised(words: Sequence[Word], duration: float) -> list[Word]:
@@ -308,41 +266,7 @@ def _mark_off_script(labels: list[Label | None], fillers: Sequence[bool], group:
         previous = label
 
 
-# --- fillers and decisions ------------------------------------------------------------------
-
-
-def _with_fillers(
-    items: Sequence[Word],
-    fillers: Sequence[bool],
-    labels: list[Label | None],
-    shortest: float,
-    parted: Sequence[bool],
-) -> list[Label]:
-    """Fillers between two kept words stay when short, as do traces of one next to kept speech
-    and fillers glued to a kept word; anything else with a filler goes.
-
-    ``parted[k]``: the levels show a break between items k and k + 1.
-    """
-    before: list[Label | None] = []
-    last: Label | None = None
-    for k in range(len(items)):
-        before.append(last)
-        if not fillers[k]:
-            last = labels[k]
-    out: list[Label] = [KEPT] * len(items)
-    after: Label | None = None
-    for k in reversed(range(len(items))):
-        label = labels[k]
-        if not fillers[k] and label is not None:
-            out[k] = label
-            after = label
-        else:
-            out[k] = _filler_label(items[k], before[k], after, shortest)
-            beside = [n for n in (before[k], after) if n is not None and n.keep]
-            trace = items[k].end - items[k].start < TRACE and beside
-            if not out[k].keep and (trace or _glued_to_kept(items, labels, k, parted)):
-                out[k] = Label(keep=True, line=(after or before[k] or KEPT).line)
-    return out
+# --- decisions ------------------------------------------------------------------------------
 
 
 def _with_sounds(
@@ -383,34 +307,6 @@ def _with_sounds(
         kinds.append(fillers[k])
         marks.append(labels[k])
     return out, kinds, marks
-
-
-def _glued_to_kept(
-    items: Sequence[Word], labels: Sequence[Label | None], k: int, parted: Sequence[bool]
-) -> bool:
-    """Whether a filler touches a kept word with no break between them in the levels: the
-    aligner's "filler" there is most often a sound of that word (a vowel, a word the
-    recogniser missed), and a cut there would clip it."""
-    word = items[k]
-    if word.confidence > ALIGNER_FILLER_CONFIDENCE or word.end - word.start >= SOUND_OF_A_WORD:
-        return False  # the recogniser heard it too, or it is as long as a real hesitation
-    touching = 0
-    if k > 0 and word.start - items[k - 1].end < GLUED and not parted[k - 1]:
-        touching += (labels[k - 1] or DROPPED).keep
-    if k + 1 < len(items) and items[k + 1].start - word.end < GLUED and not parted[k]:
-        touching += (labels[k + 1] or DROPPED).keep
-    return touching >= GLUED_SIDES
-
-
-def _filler_label(word: Word, before: Label | None, after: Label | None, shortest: float) -> Label:
-    if before is not None and after is not None:
-        if before.keep and after.keep:
-            if word.end - word.start >= shortest:
-                return Label(keep=False, reason="filler")
-            return Label(keep=True, line=before.line if before.line == after.line else None)
-        if not before.keep and before.group is not None and before.group == after.group:
-            return before  # part of a dropped take or of chatter
-    return Label(keep=False, reason="filler")
 
 
 def _decisions(
