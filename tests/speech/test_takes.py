@@ -874,6 +874,20 @@ def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:
         assert verdicts(plan)[-1][1] is kept
 
 
+def test_a_murmur_followed_only_by_soundless_made_up_words_stays_with_the_take() -> None:
+    """Whisper's "Thank you very much." after a take: "Thank" barely heard on the take's fading
+    end, the rest written where the aligner found no sound. Those are no speech after it: the
+    murmur stays with the take, and the cut goes after it."""
+    rec = Recording().say(LINE1, then=0.0)
+    at = rec.at + 0.02
+    rec.words.append(Word("Thank", at, at + 0.5, "word", 0.01))
+    rec.words += [Word(text, at + 0.5, at + 0.5, "word", 0.9) for text in ("you", "very", "much.")]
+    rec.at += 3.0
+    plan = rec.decide(LINE1)
+    assert [v[1] for v in verdicts(plan)[-4:]] == [True, False, False, False]
+    assert plan.segments[-1].end >= at + 0.5 - EPS
+
+
 def test_a_murmur_after_a_false_start_goes_with_the_false_start() -> None:
     """Barely heard "The" right after a false start, then a pause, then the take: the "The"
     is the false start's ending, dropped with it, not the first word of the take."""

@@ -234,16 +234,20 @@ def _keep_murmurs(
     chatter, and before a pause, is most often one it made up from that speech's soft ending
     (a breath, a trailing "ng"): it goes with it, kept or dropped, or a cut next to it would
     clip that ending or keep a piece of it. ``items`` as heard: refitting may have put a
-    pause between the two. A kept take's only word stays its own."""
+    pause between the two. Words the aligner found no sound for (``SOUNDLESS``: the rest of a
+    made-up "Thank you very much.") are no speech after it. A kept take's only word stays its
+    own."""
     said = [k for k in range(len(items)) if not fillers[k]]
+    sounding = [k for k in said if items[k].end - items[k].start > SOUNDLESS]
     sizes = Counter(label.group for label in labels if label is not None)
     for n, k in enumerate(said[1:], 1):
         before, word, label = labels[said[n - 1]], items[k], labels[k]
         if before is None or label is None or label.group == before.group:
             continue
-        if label.keep and sizes[label.group] < 2:
+        if word.end - word.start <= SOUNDLESS or (label.keep and sizes[label.group] < 2):
             continue
-        after = items[said[n + 1]].start if n + 1 < len(said) else math.inf
+        later = sounding[bisect_left(sounding, k + 1) :]
+        after = items[later[0]].start if later else math.inf
         if (
             (word.confidence < MURMUR or word.end - word.start < MURMUR_SHORT)
             and len(tokens(word.text)) == 1
