@@ -17,6 +17,7 @@ from roughy.speech.script import script_lines
 from roughy.speech.snap import TAIL_REACH, snap
 from roughy.speech.takes import UNWORDED, decide
 from roughy.speech.types import (
+    ALIGNER_FILLER_CONFIDENCE,
     FRAME_SECONDS,
     CutOptions,
     CutPlan,
@@ -860,6 +861,33 @@ def test_a_restart_is_heard_from_the_unwritten_sound_before_its_first_written_wo
     assert verdicts(plan)[:3] == each("The quick brown", False, "false_start", 1)
     assert kept_text(plan) == f"{UNWORDED} fox jumps over the lazy dog."
     assert plan.segments[0].start <= sound[0]
+
+
+@pytest.mark.parametrize("parted", [False, True])
+def test_an_aligner_filler_on_a_restarts_unwritten_first_words_goes_with_the_take(
+    parted: bool,
+) -> None:
+    """The restart's first words went unwritten, and the aligner put a long "filler" on them,
+    running on into the first written word. Listened to from there the script fits: the
+    "filler" is the take's start and is kept with it. Parted from the written words by a
+    pause, it is a hesitation before the restart, and goes."""
+    rec = Recording().say("The quick brown", then=1.0)
+    rec.words.append(Word("uh", rec.at, rec.at + 0.9, "filler", ALIGNER_FILLER_CONFIDENCE))
+    filler = rec.words[-1]
+    rec.at += 0.9 + (0.4 if parted else 0.0)
+    rec.say("fox jumps over the lazy dog.")
+
+    def listen(start: float, end: float, written: Sequence[str], heard: Sequence[str]) -> float:
+        return 0.01 if start <= filler.start else -0.4
+
+    plan = decide(rec.words, LINE1, duration=rec.duration, listen=listen)
+    check_consistent(plan, rec.words, rec.duration)
+    assert verdicts(plan)[:3] == each("The quick brown", False, "false_start", 1)
+    assert verdicts(plan)[3][1] is not parted
+    if parted:
+        assert plan.segments[0].start > filler.end
+    else:
+        assert plan.segments[0].start <= filler.start
 
 
 def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:

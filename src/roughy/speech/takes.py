@@ -26,6 +26,7 @@ from roughy.speech.script import compounds_apart, find_attempts, script_lines
 from roughy.speech.sentences import sentence_labels
 from roughy.speech.snap import (
     FILLER_BREAK,
+    TOUCHING,
     Levels,
     apart,
     cut_segments,
@@ -96,6 +97,7 @@ def decide(
     else:
         found, kept_from = sentence_labels(items, fillers), {}
     labels = with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
+    _keep_unwritten_starts(labels, items, fillers, kept_from)
     if levels is not None:
         items, fillers, labels = _with_sounds(
             items, fillers, labels, sounds, options.min_filler, kept_from
@@ -225,6 +227,22 @@ def _script_labels(
         if (onset := attempts[n].heard_from) is not None
     }
     return labels, [i + 1 for i in range(len(lines)) if i not in said], kept_from
+
+
+def _keep_unwritten_starts(
+    labels: list[Label], items: Sequence[Word], fillers: Sequence[bool], kept_from: dict[int, float]
+) -> None:
+    """Fillers from where a take was heard to begin (``kept_from``: its first words went
+    unwritten) that run on into its first heard item go with the take: the aligner put its
+    "filler" on the words the recogniser left out. One parted from the take by a pause is a
+    hesitation before it."""
+    for at, onset in kept_from.items():
+        k = at - 1
+        while k >= 0 and fillers[k] and items[k].start >= onset:
+            if items[k + 1].start - items[k].end > TOUCHING:
+                break
+            labels[k] = labels[at]
+            k -= 1
 
 
 def _keep_murmurs(
