@@ -1000,3 +1000,17 @@ def test_a_trace_of_a_filler_next_to_a_take_is_kept_with_it() -> None:
         (filler,) = [d for d in items(plan) if d.kind == "filler"]
         assert filler.keep is kept
         assert (plan.segments[-1].end > filler.end) is kept
+
+
+def test_a_trace_of_a_filler_on_a_false_starts_tail_goes_with_it() -> None:
+    """The same trace on the tail of a false start, far from the take after it, is no part of
+    the take: it goes, and the take's cut does not reach back to it."""
+    rec = Recording().say("The quick brown", then=0.02)
+    rec.words.append(Word("er", rec.at, rec.at + 0.04, "filler", 0.5))
+    trace = rec.words[-1]
+    rec.at += 0.04 + 0.8
+    rec.say(LINE1, then=1.0)
+    plan = rec.decide(LINE1)
+    (filler,) = [d for d in items(plan) if d.kind == "filler"]
+    assert not filler.keep
+    assert plan.segments[0].start >= trace.end

@@ -21,7 +21,7 @@ GLUED = 0.03
 GLUED_SIDES = 1
 SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after all
 # A filler shorter than this is what is left of one the aligner put on quiet (``snap.refit``
-# moved its edge to the pause): next to kept speech it is kept, not cut around.
+# moved its edge to the pause): it goes with the nearer word, kept or dropped, not cut around.
 TRACE = 0.06
 # A word the recogniser was unsure of, that sounds like "erm" ("firm", "perm") where the script
 # says no such word, is a hesitation it misheard.
@@ -68,28 +68,33 @@ def with_fillers(
     shortest: float,
     parted: Sequence[bool],
 ) -> list[Label]:
-    """Fillers between two kept words stay when short, as do traces of one next to kept speech
-    and fillers glued to a kept word; anything else with a filler goes.
+    """Fillers between two kept words stay when short, as do traces of one nearer to kept
+    speech than to dropped and fillers glued to a kept word; anything else with a filler goes.
 
     ``parted[k]``: the levels show a break between items k and k + 1.
     """
     before: list[Label | None] = []
+    ended: list[float] = []  # where the word before each item ends
     last: Label | None = None
+    last_end = -math.inf
     for k in range(len(items)):
         before.append(last)
+        ended.append(last_end)
         if not fillers[k]:
-            last = labels[k]
+            last, last_end = labels[k], items[k].end
     out: list[Label] = [KEPT] * len(items)
     after: Label | None = None
+    begins = math.inf  # where the word after the item begins
     for k in reversed(range(len(items))):
         label = labels[k]
         if not fillers[k] and label is not None:
             out[k] = label
-            after = label
+            after, begins = label, items[k].start
         else:
             out[k] = _filler_label(items[k], before[k], after, shortest)
-            beside = [n for n in (before[k], after) if n is not None and n.keep]
-            trace = items[k].end - items[k].start < TRACE and beside
+            word = items[k]
+            nearer = before[k] if word.start - ended[k] <= begins - word.end else after
+            trace = word.end - word.start < TRACE and nearer is not None and nearer.keep
             if not out[k].keep and (trace or _glued_to_kept(items, labels, k, parted)):
                 out[k] = Label(keep=True, line=(after or before[k] or KEPT).line)
     return out
