@@ -916,6 +916,21 @@ def test_a_murmur_followed_only_by_soundless_made_up_words_stays_with_the_take()
     assert plan.segments[-1].end >= at + 0.5 - EPS
 
 
+def test_a_sentence_opener_moved_on_to_chatter_is_no_murmur_of_the_take() -> None:
+    """Barely heard "Them," glued to the take's last word, then a long pause and chatter: the
+    aligner put the chatter's first sound on the take's tail. Moved on to the chatter it opens,
+    it goes with it, and no kept piece of it is left before the chatter."""
+    rec = Recording().say(LINE1, then=0.0)
+    rec.words.append(Word("Them,", rec.at, rec.at + 0.1, "word", 0.05))
+    rec.at += 0.1 + 3.0
+    chatter = rec.at
+    rec.say("let me think about how to say this.")
+    plan = rec.decide(LINE1)
+    opener = next(d for d in items(plan) if d.text == "Them,")
+    assert not opener.keep
+    assert plan.segments[-1].end < chatter - 1.0
+
+
 def test_a_murmur_after_a_false_start_goes_with_the_false_start() -> None:
     """Barely heard "The" right after a false start, then a pause, then the take: the "The"
     is the false start's ending, dropped with it, not the first word of the take."""

@@ -81,7 +81,9 @@ def decide(
     vocabulary = {token for line in line_tokens for token in line}
     heard = _sanitised(words, duration)
     opens = [k > 0 and ends_sentence(heard[k - 1].text) for k in range(len(heard))]
-    spans = reattached(trimmed(refit([(w.start, w.end) for w in heard], levels), levels), opens)
+    fitted = trimmed(refit([(w.start, w.end) for w in heard], levels), levels)
+    spans = reattached(fitted, opens)
+    moved_on = [then > start for (then, _), (start, _) in zip(spans, fitted, strict=True)]
     items = [replace(w, start=a, end=b) for w, (a, b) in zip(heard, spans, strict=True)]
     fillers = [
         is_hesitation(word, vocabulary) or drawn_out(heard, k) for k, word in enumerate(items)
@@ -93,7 +95,7 @@ def decide(
         found, missing, kept_from = _script_labels(
             items, fillers, line_tokens, options.policy, listen, onsets
         )
-        _keep_murmurs(found, heard, fillers)
+        _keep_murmurs(found, heard, fillers, moved_on)
     else:
         found, kept_from = sentence_labels(items, fillers), {}
     labels = with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
@@ -246,7 +248,10 @@ def _keep_unwritten_starts(
 
 
 def _keep_murmurs(
-    labels: list[Label | None], items: Sequence[Word], fillers: Sequence[bool]
+    labels: list[Label | None],
+    items: Sequence[Word],
+    fillers: Sequence[bool],
+    moved_on: Sequence[bool],
 ) -> None:
     """A word the recogniser barely heard (``MURMUR``) right after a take, false start or
     chatter, and before a pause, is most often one it made up from that speech's soft ending
@@ -254,7 +259,8 @@ def _keep_murmurs(
     clip that ending or keep a piece of it. ``items`` as heard: refitting may have put a
     pause between the two. Words the aligner found no sound for (``SOUNDLESS``: the rest of a
     made-up "Thank you very much.") are no speech after it. A kept take's only word stays its
-    own."""
+    own, as does a sentence opener moved on to the words it opens (``moved_on``,
+    ``snap.reattached``)."""
     said = [k for k in range(len(items)) if not fillers[k]]
     sounding = [k for k in said if items[k].end - items[k].start > SOUNDLESS]
     sizes = Counter(label.group for label in labels if label is not None)
@@ -262,7 +268,9 @@ def _keep_murmurs(
         before, word, label = labels[said[n - 1]], items[k], labels[k]
         if before is None or label is None or label.group == before.group:
             continue
-        if word.end - word.start <= SOUNDLESS or (label.keep and sizes[label.group] < 2):
+        if word.end - word.start <= SOUNDLESS or moved_on[k]:
+            continue
+        if label.keep and sizes[label.group] < 2:
             continue
         later = sounding[bisect_left(sounding, k + 1) :]
         after = items[later[0]].start if later else math.inf
