@@ -1004,6 +1004,20 @@ def test_a_drawn_out_the_between_pauses_is_a_hesitation() -> None:
         assert (("the", False, "filler", None) in verdicts(plan)) == cut
 
 
+def test_a_drawn_out_article_the_script_says_before_the_next_word_is_that_word() -> None:
+    """ "a" heard unsure, drawn out between pauses, before the word the script has after "a":
+    the article said slowly, part of the take. Cut as a hesitation, it would leave the last
+    take a word short, and the earlier one would win."""
+    line = "We tested it without a single problem."
+    rec = Recording().say(line, then=1.5).say("We tested it without", then=0.2)
+    rec.say("a", then=0.2).say("single problem.")
+    drawn = len(line.split()) + 4
+    rec.words[drawn] = replace(rec.words[drawn], end=rec.words[drawn].start + 0.3, confidence=0.3)
+    plan = rec.decide(line)
+    assert [v[1] for v in verdicts(plan)[: len(line.split())]] == [False] * len(line.split())
+    assert kept_text(plan) == line
+
+
 def test_a_trace_of_a_filler_next_to_a_take_is_kept_with_it() -> None:
     """A filler of a few frames is what is left of one the aligner put on the quiet tail of a
     word: cutting it out would cut into that tail. A real one, as long, goes."""

@@ -48,13 +48,19 @@ def is_hesitation(word: Word, vocabulary: set[str]) -> bool:
     return bool(vocabulary) and unsure and _ERM_LIKE.match(said[0]) is not None
 
 
-def drawn_out(items: Sequence[Word], k: int) -> bool:
+def drawn_out(items: Sequence[Word], k: int, pairs: set[tuple[str, str]]) -> bool:
     """Whether item ``k`` is an article drawn out as a hesitation ("thee..."): the recogniser
     unsure of it, ``DRAWN`` long or longer (a said "the" is a fraction of that) and alone
     between pauses of ``DRAWN_PAUSE``. Whisper writes a sounded "uh" like that too. Judged on
-    the words as heard: refitting may open a pause the recogniser did not hear."""
+    the words as heard: refitting may open a pause the recogniser did not hear. Where the
+    script says the article before the next word heard (``pairs``: its neighbouring words),
+    it is that word said slowly, and a cut there would clip the take."""
     word = items[k]
-    if tokens(word.text) not in (["the"], ["a"]) or word.confidence >= SURE_WORD:
+    said = tokens(word.text)
+    if said not in (["the"], ["a"]) or word.confidence >= SURE_WORD:
+        return False
+    following = tokens(items[k + 1].text) if k + 1 < len(items) else []
+    if following and (said[0], following[0]) in pairs:
         return False
     before = word.start - items[k - 1].end if k > 0 else math.inf
     after = items[k + 1].start - word.end if k + 1 < len(items) else math.inf

@@ -79,6 +79,7 @@ def decide(
     lines = script_lines(script) if script is not None else []
     line_tokens = [tokens(line) for line in lines]
     vocabulary = {token for line in line_tokens for token in line}
+    pairs = {pair for line in line_tokens for pair in pairwise(line)}
     heard = _sanitised(words, duration)
     opens = [k > 0 and ends_sentence(heard[k - 1].text) for k in range(len(heard))]
     fitted = trimmed(refit([(w.start, w.end) for w in heard], levels), levels)
@@ -86,7 +87,8 @@ def decide(
     moved_on = [then > start for (then, _), (start, _) in zip(spans, fitted, strict=True)]
     items = [replace(w, start=a, end=b) for w, (a, b) in zip(heard, spans, strict=True)]
     fillers = [
-        is_hesitation(word, vocabulary) or drawn_out(heard, k) for k, word in enumerate(items)
+        is_hesitation(word, vocabulary) or drawn_out(heard, k, pairs)
+        for k, word in enumerate(items)
     ]
     sounds = unworded(spans, levels)
     missing: list[int] = []
