@@ -48,6 +48,9 @@ SOURCES = [
 ]
 # Off-frame times at every rate; one starts at 0, one ends at the source's end.
 SEGMENTS = (Span(0.0, 1.013), Span(2.5071, 4.2), Span(10.33, 17.0), Span(59.21, 60.0))
+# More clips than the FCPXML writer is given at once (``adapters._FCPX_RUN``).
+MANY = tuple(Span(i * 0.4 + 0.013, i * 0.4 + 0.25) for i in range(150))
+CUTS = [pytest.param(SEGMENTS, id="4-clips"), pytest.param(MANY, id="150-clips")]
 
 
 def expected_frames(segments: Sequence[Span], rate: Fraction) -> list[tuple[int, int]]:
@@ -129,8 +132,9 @@ def test_timeline_round_trips_to_the_frame(fmt: str, media: SourceMedia, rate: F
 
 @pytest.mark.parametrize(("media", "rate"), [s for s in SOURCES if s.values[1].denominator == 1])
 def test_fcpxml_round_trips_through_otio_at_whole_rates(media: SourceMedia, rate: Fraction) -> None:
-    # OTIO's FCPXML reader takes int(fps) as the rate, so 29.97 fps reads back wrong; those are
-    # checked with ElementTree below.
+    # OTIO's FCPXML reader takes int(fps) as the rate, so 29.97 fps reads back wrong, and it
+    # truncates seconds * fps (9.2 s * 25 reads as frame 229); those are checked with
+    # ElementTree below.
     timeline = read_back(SEGMENTS, media, "fcpxml", rate)
     want = expected_frames(SEGMENTS, rate)
     audio = [t for t in timeline.tracks if t.kind == "Audio"]
@@ -150,9 +154,12 @@ def fcpx_time(value: str | None, rate: Fraction) -> int:
     return int(frames)
 
 
+@pytest.mark.parametrize("segments", CUTS)
 @pytest.mark.parametrize(("media", "rate"), SOURCES)
-def test_fcpxml_times_are_exact_frames(media: SourceMedia, rate: Fraction) -> None:
-    root = ElementTree.fromstring(export_text(SEGMENTS, media, "fcpxml"))
+def test_fcpxml_times_are_exact_frames(
+    media: SourceMedia, rate: Fraction, segments: Sequence[Span]
+) -> None:
+    root = ElementTree.fromstring(export_text(segments, media, "fcpxml"))
     (fmt,) = root.iter("format")
     assert Fraction(fmt.attrib["frameDuration"].removesuffix("s")) == 1 / rate
     (asset,) = root.iter("asset")
@@ -160,7 +167,7 @@ def test_fcpxml_times_are_exact_frames(media: SourceMedia, rate: Fraction) -> No
     assert (asset.attrib["hasVideo"], asset.attrib["hasAudio"]) == (str(int(media.has_video)), "1")
     spine = root.find("project/sequence/spine")
     assert spine is not None
-    want = expected_frames(SEGMENTS, rate)
+    want = expected_frames(segments, rate)
     primary = list(spine)
     assert len(primary) == len(want)
     records = [

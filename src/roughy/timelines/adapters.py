@@ -26,6 +26,8 @@ FCPXML (``otio-fcpx-xml-adapter``):
     one it fails. An audio-only cut's storyline is gaps the lengths of its clips.
   - its reader takes ``int(fps)`` for the rate (29 for 29.97), so OTIO cannot read NTSC-rate
     FCPXML back to the frame; the tests read those with ElementTree.
+  - it finds each connected clip's parent by walking the whole spine: quadratic in the clips
+    (44 s for 2,000). We give it 64 clips at a time and join the runs' spines (2.5 s).
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from roughy.timelines.timeline import build_timeline
 
 _FCPX_WRITER_RATE = Fraction(25)
 _PLACEHOLDER_URL = "roughy-source:placeholder"
+_FCPX_RUN = 64  # clips per call of the writer (see ``_written_in_runs``)
 
 
 def reel_name(source: SourceMedia) -> str:
@@ -80,18 +83,7 @@ def write_edl(ranges: Sequence[FrameRange], source: SourceMedia) -> str:
 
 
 def write_fcpxml(ranges: Sequence[FrameRange], source: SourceMedia) -> str:
-    kinds = [otio.schema.TrackKind.Video] + [otio.schema.TrackKind.Audio] * source.has_audio
-    timeline = build_timeline(
-        ranges,
-        source,
-        rate=_FCPX_WRITER_RATE,
-        url=_PLACEHOLDER_URL,
-        kinds=kinds,
-        gaps=not source.has_video,
-    )
-    root = ElementTree.fromstring(otio.adapters.write_to_string(timeline, "fcpx_xml"))
-    for browser_clip in root.findall("asset-clip"):
-        root.remove(browser_clip)
+    root = _written_in_runs(ranges, source)
     for element in root.iter():
         for attribute in ("offset", "duration", "start"):
             if attribute in element.attrib:
@@ -111,9 +103,52 @@ def write_fcpxml(ranges: Sequence[FrameRange], source: SourceMedia) -> str:
     return f'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n{body}\n'
 
 
+def _written_in_runs(ranges: Sequence[FrameRange], source: SourceMedia) -> ElementTree.Element:
+    """The writer's document for all of ``ranges``, written ``_FCPX_RUN`` clips at a time and
+    joined: it looks each connected clip's parent up by walking the whole spine, so one call
+    for all of them takes time quadratic in their number (13 s for 1,000). A run's spine
+    elements move on by the runs before it."""
+    kinds = [otio.schema.TrackKind.Video] + [otio.schema.TrackKind.Audio] * source.has_audio
+    root: ElementTree.Element | None = None
+    spine: ElementTree.Element | None = None
+    sequence: ElementTree.Element | None = None
+    elapsed = Fraction(0)
+    for first in range(0, max(len(ranges), 1), _FCPX_RUN):
+        timeline = build_timeline(
+            ranges[first : first + _FCPX_RUN],
+            source,
+            rate=_FCPX_WRITER_RATE,
+            url=_PLACEHOLDER_URL,
+            kinds=kinds,
+            gaps=not source.has_video,
+        )
+        run = ElementTree.fromstring(otio.adapters.write_to_string(timeline, "fcpx_xml"))
+        run_sequence = run.find("project/sequence")
+        run_spine = run.find("project/sequence/spine")
+        assert run_sequence is not None and run_spine is not None  # the writer always makes both
+        if root is None:
+            root, spine, sequence = run, run_spine, run_sequence
+            for browser_clip in root.findall("asset-clip"):
+                root.remove(browser_clip)
+        else:
+            assert spine is not None
+            for element in run_spine:
+                offset = _seconds(element.get("offset", "0s")) + elapsed
+                element.set("offset", rational(offset))
+                spine.append(element)
+        elapsed += _seconds(run_sequence.get("duration", "0s"))
+    assert root is not None and sequence is not None
+    sequence.set("duration", rational(elapsed))
+    return root
+
+
+def _seconds(time: str) -> Fraction:
+    return Fraction(time.removesuffix("s"))
+
+
 def _relabel(time: str, rate: Fraction) -> str:
     """A time the writer wrote in frames of 25 fps, as the same count of frames of ``rate``."""
-    frames = Fraction(time.removesuffix("s")) * _FCPX_WRITER_RATE
+    frames = _seconds(time) * _FCPX_WRITER_RATE
     if frames.denominator != 1:
         raise AssertionError(f"the FCPXML writer wrote {time}, which is not on a frame")
     return rational(frames / rate)
