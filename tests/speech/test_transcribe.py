@@ -21,7 +21,7 @@ from roughy.speech.audio import AudioUnreadable, frame_levels, load_audio
 from roughy.speech.g2p import arpabet
 from roughy.speech.models import ModelUnavailable, prepare_model
 from roughy.speech.text import tokens
-from roughy.speech.transcribe import transcribe, transcribe_file
+from roughy.speech.transcribe import transcribe, transcribe_file, unheard_speech
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word
 
 EDGE_TOLERANCE = 0.1
@@ -169,6 +169,21 @@ def test_video_container_loads_and_transcribes(clip: Clip, work: Path, model_dir
     )
     assert len(levels) == math.ceil(len(decoded) / (SAMPLE_RATE / 100))
     assert "fox" in _spoken(transcript.words)
+
+
+def test_speech_under_a_word_stretched_over_it_is_decoded_again(work: Path) -> None:
+    """Whisper at times stretches a window's last word over the phrase after it and writes
+    nothing for that phrase: the phrase is unheard speech, however long the word says it is."""
+    (work / "stretched").mkdir()
+    clip = _make_clip(work / "stretched" / "clip.wav", [0.5, PHRASE_1, 2.0, PHRASE_2, 1.0])
+    first, second = clip.events
+    stretched = Word("four", first.end - 0.3, second.end + 0.5)
+    holes = unheard_speech(load_audio(clip.path), [Word("said", first.start, first.end - 0.3),
+                                                   stretched])  # fmt: skip
+    assert any(start <= second.start + 0.2 and end >= second.end - 0.2 for start, end in holes)
+    steps = math.ceil(second.end - first.start)
+    tiled = [Word("said", first.start + k, first.start + k + 1.0) for k in range(steps)]
+    assert unheard_speech(load_audio(clip.path), tiled) == []
 
 
 def test_load_audio_refuses_a_file_without_sound(work: Path) -> None:

@@ -28,6 +28,9 @@ from roughy.speech.types import SAMPLE_RATE, Transcript, Word, WordKind
 
 MIN_HOLE = 1.0  # speech this long with no word in it is decoded again on its own
 COVER_PAD = 0.15  # a word covers this much around it (Whisper's edges are rough)
+# No word is said longer than this: a word Whisper stretched past it (the last of a window,
+# "four" from 71.7 s to 78.8 s over the phrase after it) covers only this much.
+LONGEST_WORD = 1.5
 _SENTENCE_END = ".,!?;:…"
 
 _models: dict[tuple[Path, int], Any] = {}
@@ -99,10 +102,12 @@ def unheard_speech(
 
     Given a window holding two takes of one line, Whisper writes the line once and drops the
     repeat (measured: a whole second take unheard). Decoded on its own, the repeat is heard.
+    A word covers at most ``LONGEST_WORD``: Whisper at times stretches a window's last word
+    over the speech after it, which it did not write.
     """
     options = VadOptions(min_silence_duration_ms=300, speech_pad_ms=100)
     holes: list[tuple[float, float]] = []
-    covered = [(w.start - COVER_PAD, w.end + COVER_PAD) for w in words]
+    covered = [(w.start - COVER_PAD, min(w.end, w.start + LONGEST_WORD) + COVER_PAD) for w in words]
     for found in get_speech_timestamps(samples, options):
         start, end = found["start"] / SAMPLE_RATE, found["end"] / SAMPLE_RATE
         for low, high in covered:
