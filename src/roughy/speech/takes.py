@@ -274,8 +274,8 @@ def _keep_murmurs(
             continue
         if label.keep and sizes[label.group] < 2:
             continue
-        later = sounding[bisect_left(sounding, k + 1) :]
-        after = items[later[0]].start if later else math.inf
+        next_sound = bisect_left(sounding, k + 1)
+        after = items[sounding[next_sound]].start if next_sound < len(sounding) else math.inf
         if (
             (word.confidence < MURMUR or word.end - word.start < MURMUR_SHORT)
             and len(tokens(word.text)) == 1

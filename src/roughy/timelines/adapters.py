@@ -106,40 +106,46 @@ def write_fcpxml(ranges: Sequence[FrameRange], source: SourceMedia) -> str:
 def _written_in_runs(ranges: Sequence[FrameRange], source: SourceMedia) -> ElementTree.Element:
     """The writer's document for all of ``ranges``, written ``_FCPX_RUN`` clips at a time and
     joined: it looks each connected clip's parent up by walking the whole spine, so one call
-    for all of them takes time quadratic in their number (13 s for 1,000). A run's spine
-    elements move on by the runs before it."""
-    kinds = [otio.schema.TrackKind.Video] + [otio.schema.TrackKind.Audio] * source.has_audio
-    root: ElementTree.Element | None = None
-    spine: ElementTree.Element | None = None
-    sequence: ElementTree.Element | None = None
-    elapsed = Fraction(0)
-    for first in range(0, max(len(ranges), 1), _FCPX_RUN):
-        timeline = build_timeline(
-            ranges[first : first + _FCPX_RUN],
-            source,
-            rate=_FCPX_WRITER_RATE,
-            url=_PLACEHOLDER_URL,
-            kinds=kinds,
-            gaps=not source.has_video,
-        )
-        run = ElementTree.fromstring(otio.adapters.write_to_string(timeline, "fcpx_xml"))
-        run_sequence = run.find("project/sequence")
-        run_spine = run.find("project/sequence/spine")
-        assert run_sequence is not None and run_spine is not None  # the writer always makes both
-        if root is None:
-            root, spine, sequence = run, run_spine, run_sequence
-            for browser_clip in root.findall("asset-clip"):
-                root.remove(browser_clip)
-        else:
-            assert spine is not None
-            for element in run_spine:
-                offset = _seconds(element.get("offset", "0s")) + elapsed
-                element.set("offset", rational(offset))
-                spine.append(element)
+    for all of them takes time quadratic in their number. A run's spine elements move on by the
+    runs before it."""
+    first, *rest = [
+        _written(ranges[at : at + _FCPX_RUN], source)
+        for at in range(0, max(len(ranges), 1), _FCPX_RUN)
+    ]
+    for browser_clip in first.findall("asset-clip"):
+        first.remove(browser_clip)
+    sequence, spine = _sequence_and_spine(first)
+    elapsed = _seconds(sequence.get("duration", "0s"))
+    for run in rest:
+        run_sequence, run_spine = _sequence_and_spine(run)
+        for element in run_spine:
+            element.set("offset", rational(_seconds(element.get("offset", "0s")) + elapsed))
+            spine.append(element)
         elapsed += _seconds(run_sequence.get("duration", "0s"))
-    assert root is not None and sequence is not None
     sequence.set("duration", rational(elapsed))
-    return root
+    return first
+
+
+def _written(ranges: Sequence[FrameRange], source: SourceMedia) -> ElementTree.Element:
+    kinds = [otio.schema.TrackKind.Video] + [otio.schema.TrackKind.Audio] * source.has_audio
+    timeline = build_timeline(
+        ranges,
+        source,
+        rate=_FCPX_WRITER_RATE,
+        url=_PLACEHOLDER_URL,
+        kinds=kinds,
+        gaps=not source.has_video,
+    )
+    return ElementTree.fromstring(otio.adapters.write_to_string(timeline, "fcpx_xml"))
+
+
+def _sequence_and_spine(
+    root: ElementTree.Element,
+) -> tuple[ElementTree.Element, ElementTree.Element]:
+    sequence = root.find("project/sequence")
+    spine = None if sequence is None else sequence.find("spine")
+    assert sequence is not None and spine is not None  # the writer always makes both
+    return sequence, spine
 
 
 def _seconds(time: str) -> Fraction:
