@@ -792,6 +792,24 @@ def test_a_take_garbled_in_the_middle_is_found_whole_by_ear() -> None:
     assert [call[3] for call in ear.calls].count(heard.split()) == 1
 
 
+def test_a_restart_after_a_false_start_is_not_joined_with_it_into_one_garbled_take() -> None:
+    """The recogniser misheard "at nine" as "that time" in both the false start and the take
+    that follows it: the take matches too little of the line to be complete by text. It says
+    the false start's words again, so it is listened to alone, not joined with the false start
+    into one stretch."""
+    script = "The museum opens at nine and closes at five on weekdays."
+    take = "the museum open that time, and closing that time on weekday."
+    heard = "the museum open that time and closing that time on weekday"
+    rec = Recording().say("The museum open that,", then=0.4).say(take)
+    assert rec.decide(script).missing_lines == (1,)
+    ear = Ear({heard: 0.09})
+    plan = decide_by_ear(rec, script, ear)
+    assert plan.missing_lines == ()
+    assert kept_text(plan) == take
+    assert verdicts(plan)[:4] == each("The museum open that,", False, "false_start", 1)
+    assert [call[3] for call in ear.calls] == [heard.split()]
+
+
 def test_a_take_whose_middle_was_misheard_is_not_split_into_a_false_start() -> None:
     """ "the old" matches the line's start, "ships along the rocky shore" its end, and three
     misheard words lie between: one take, kept whole, not a false start and a take."""
@@ -861,6 +879,45 @@ def test_a_restart_is_heard_from_the_unwritten_sound_before_its_first_written_wo
     assert verdicts(plan)[:3] == each("The quick brown", False, "false_start", 1)
     assert kept_text(plan) == f"{UNWORDED} fox jumps over the lazy dog."
     assert plan.segments[0].start <= sound[0]
+
+
+@pytest.mark.parametrize("after", [0.05, 0.4])
+def test_a_garbled_take_is_heard_to_the_unwritten_sound_right_after_its_last_word(
+    after: float,
+) -> None:
+    """The recogniser wrote the take's last words ("on the roof") as nothing: a sound right
+    after "panels" that no word covers. Listened to up to the end of that sound, the script
+    fits the take: it is kept with the sound, the cut after it. A sound further from the take
+    is as often a hesitation after it: the take is listened to without it, and the script
+    has no room there."""
+    script = "Most of our energy now comes from the solar panels on the roof.\nPour it in."
+    rec = Recording().say("Most of our energy outcomes from the solar panels", then=1.2)
+    rec.say("Pour it in.")
+    levels = np.zeros(math.ceil(rec.duration / FRAME_SECONDS))
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    sound = rec.words[8].end + after, rec.words[8].end + after + 0.3
+    levels[round(sound[0] / FRAME_SECONDS) : round(sound[1] / FRAME_SECONDS)] = 0.5
+    ends: list[float] = []
+
+    def listen(start: float, end: float, written: Sequence[str], heard: Sequence[str]) -> float:
+        ends.append(end)
+        return 0.05 if end >= sound[1] - FRAME_SECONDS else -0.5
+
+    plan = decide(rec.words, script, duration=rec.duration, levels=levels, listen=listen)
+    check_consistent(plan, rec.words, rec.duration)
+    if after > 0.2:
+        assert plan.missing_lines == (1,)
+        assert ends == [rec.words[8].end]
+        return
+    assert plan.missing_lines == ()
+    assert (
+        kept_text(plan)
+        == f"Most of our energy outcomes from the solar panels {UNWORDED} Pour it in."
+    )
+    (unwritten,) = [d for d in items(plan) if d.text == UNWORDED]
+    assert (unwritten.keep, unwritten.line) == (True, 1)
+    assert plan.segments[0].end >= sound[1]
 
 
 @pytest.mark.parametrize("parted", [False, True])

@@ -33,7 +33,10 @@ class Heard:
     items: Sequence[Word]  # words and fillers
     owner: Sequence[int]  # spoken token -> item
     pause_after: Sequence[float]  # spoken token -> silence after it
-    onsets: Sequence[float]  # item -> where the sound before it begins (``takes._onsets``)
+    # Item -> where the sound before it begins, and where the sound after it ends (unworded
+    # sound in the pauses, ``takes._sound_edges``).
+    onsets: Sequence[float]
+    offsets: Sequence[float]
 
 
 def listen_to_takes(
@@ -55,10 +58,10 @@ def listen_to_takes(
     doubtful: dict[int, Attempt] = {}  # line -> its best stretch that fits short of clearing
     for attempt in attempts:
         if attempt.unsure:
-            better = ear.fit(attempt)
+            better = ear.fit(attempt, sounds=True)
             if better is None or better < -FIT_REJECT:
                 continue
-            attempt = replace(attempt, complete=True, unsure=False, fit=better)
+            attempt = ear.unwritten_edges(replace(attempt, complete=True, unsure=False, fit=better))
             if better < -FIT_ACCEPT:
                 best = doubtful.get(attempt.line)
                 if best is None or better > (best.fit or 0.0):
@@ -94,15 +97,31 @@ class _Ear:
         self.heard = heard
         self.listen = listen
 
-    def fit(self, attempt: Attempt, start: float | None = None) -> float | None:
-        """The script against the words heard, over their own span (from ``start`` if given):
-        sound beyond it that the recogniser left out would count for the script."""
+    def fit(
+        self, attempt: Attempt, start: float | None = None, sounds: bool = False
+    ) -> float | None:
+        """The script against the words heard, over their own span (from ``start`` if given;
+        with the unworded ``sounds`` in the pauses at either end, if asked): sound in it that
+        the recogniser left out would count for the script."""
         items, owner = self.heard.items, self.heard.owner
+        first, last = owner[attempt.first], owner[attempt.last]
         if start is None:
-            start = items[owner[attempt.first]].start
-        end = items[owner[attempt.last]].end
+            start = self.heard.onsets[first] if sounds else items[first].start
+        end = self.heard.offsets[last] if sounds else items[last].end
         said = self.heard.spoken[attempt.first : attempt.last + 1]
         return self.listen(start, end, self.lines[attempt.line], said)
+
+    def unwritten_edges(self, attempt: Attempt) -> Attempt:
+        """The take with where its sound begins before its first heard word and ends after
+        its last (unworded sound in the pauses there: words the recogniser left out)."""
+        first, last = self.heard.owner[attempt.first], self.heard.owner[attempt.last]
+        onset, offset = self.heard.onsets[first], self.heard.offsets[last]
+        items = self.heard.items
+        return replace(
+            attempt,
+            heard_from=onset if onset < items[first].start else None,
+            heard_to=offset if offset > items[last].end else None,
+        )
 
     def restarted(self, attempt: Attempt) -> list[Attempt]:
         """A take with a long pause in it, whose words after the pause the script fits whole:

@@ -105,6 +105,9 @@ class Attempt:
     # Where the take's sound begins, when before its first heard word: a restart whose first
     # words the recogniser did not write (``roughy.speech.ear``).
     heard_from: float | None = None
+    # Where the take's sound ends, when after its last heard word: its last words went
+    # unwritten (``roughy.speech.ear``).
+    heard_to: float | None = None
 
     @property
     def score(self) -> float:
@@ -331,8 +334,10 @@ class _Extender:
     ) -> Attempt | None:
         """Two pieces of one take, the later going on along the line past where the earlier
         stopped, with no long pause between them: the recogniser garbled the middle ("our
-        customer masked for an archer, color, so we made one")."""
-        if later[-1][1] <= chain[-1][1] or next_attempt.last <= attempt.last:
+        customer masked for an archer, color, so we made one"). A later piece that says again
+        words of the earlier is a restart, not the rest of one take."""
+        restart = later[0][1] < chain[-1][1]
+        if restart or later[-1][1] <= chain[-1][1] or next_attempt.last <= attempt.last:
             return None
         if self._pause_between(attempt.first, next_attempt.last) >= SENTENCE_PAUSE:
             return None

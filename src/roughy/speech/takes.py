@@ -15,7 +15,7 @@ import math
 from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from roughy.speech.choose import choose_takes
@@ -58,6 +58,9 @@ MURMUR_PAUSE = 0.5  # ... when a pause this long follows it
 # A dropped word the aligner found no more sound for than this is a word the recogniser made
 # up in a pause ("I'm sorry." after a take): no cut is placed around it.
 SOUNDLESS = 0.05
+# An unworded sound this soon after a word may be the rest of its take, unwritten; one further
+# on is as often a hesitation after it.
+RUNS_ON = 0.2
 
 
 def decide(
@@ -93,18 +96,17 @@ def decide(
     sounds = unworded(spans, levels)
     missing: list[int] = []
     if lines:
-        onsets = _onsets(items, sounds)
-        found, missing, kept_from = _script_labels(
-            items, fillers, line_tokens, options.policy, listen, onsets
+        found, missing, unwritten = _script_labels(
+            items, fillers, line_tokens, options.policy, listen, _sound_edges(items, sounds)
         )
         _keep_murmurs(found, heard, fillers, moved_on)
     else:
-        found, kept_from = sentence_labels(items, fillers), {}
+        found, unwritten = sentence_labels(items, fillers), _Unwritten({}, {})
     labels = with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
-    _keep_unwritten_starts(labels, items, fillers, kept_from)
+    _keep_unwritten_starts(labels, items, fillers, unwritten.starts)
     if levels is not None:
         items, fillers, labels = _with_sounds(
-            items, fillers, labels, sounds, options.min_filler, kept_from
+            items, fillers, labels, sounds, options.min_filler, unwritten
         )
     items = _refit_at_fillers(items, fillers, labels, levels)
     items, sounding = _without_phantoms(items, labels)
@@ -146,16 +148,19 @@ def _without_phantoms(
     return out, sounding
 
 
-def _onsets(items: Sequence[Word], sounds: Sequence[Span]) -> list[float]:
-    """Where the sound before each item begins: the earliest unworded sound
-    (``snap.unworded``) in the pause before it, else the item's own start."""
+def _sound_edges(items: Sequence[Word], sounds: Sequence[Span]) -> tuple[list[float], list[float]]:
+    """Where the sound before each item begins and where the sound after it ends: the
+    earliest unworded sound (``snap.unworded``) in the pause before it, else the item's own
+    start; the end of one that follows it within ``RUNS_ON``, else its own end."""
     starts = [word.start for word in items]
-    out = list(starts)
+    onsets, offsets = list(starts), [word.end for word in items]
     for sound in sounds:
         at = bisect_left(starts, sound.start)
-        if at < len(out):
-            out[at] = min(out[at], sound.start)
-    return out
+        if at < len(onsets):
+            onsets[at] = min(onsets[at], sound.start)
+        if at > 0 and sound.start - items[at - 1].end <= RUNS_ON:
+            offsets[at - 1] = max(offsets[at - 1], sound.end)
+    return onsets, offsets
 
 
 def _sanitised(words: Sequence[Word], duration: float) -> list[Word]:
@@ -178,10 +183,10 @@ def _script_labels(
     lines: Sequence[Sequence[str]],
     policy: TakePolicy,
     listen: Listen | None,
-    onsets: Sequence[float],
-) -> tuple[list[Label | None], list[int], dict[int, float]]:
+    edges: tuple[Sequence[float], Sequence[float]],
+) -> tuple[list[Label | None], list[int], _Unwritten]:
     """Each item's label, the script lines never said, and where the chosen takes whose
-    first words went unwritten begin (by their first heard item)."""
+    first or last words went unwritten begin or end."""
     per_item = [tokens(word.text) if not fillers[k] else [] for k, word in enumerate(items)]
     lines, per_item = compounds_apart(lines, per_item)
     spoken: list[str] = []
@@ -206,7 +211,7 @@ def _script_labels(
     }
     attempts = find_attempts(lines, spoken, pause_after, ends)
     if listen is not None:
-        heard = Heard(spoken, items, owner, pause_after, onsets)
+        heard = Heard(spoken, items, owner, pause_after, *edges)
         attempts = listen_to_takes(attempts, lines, heard, listen)
     attempts = [attempt for attempt in attempts if not attempt.unsure]
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
@@ -225,12 +230,29 @@ def _script_labels(
                 labels[k] = label
     _mark_off_script(labels, fillers, group=len(attempts))
     said = {attempts[n].line for n in chosen}
-    kept_from = {
-        owner[attempts[n].first]: onset
-        for n in chosen
-        if (onset := attempts[n].heard_from) is not None
-    }
-    return labels, [i + 1 for i in range(len(lines)) if i not in said], kept_from
+    unwritten = _Unwritten(
+        starts={
+            owner[attempts[n].first]: onset
+            for n in chosen
+            if (onset := attempts[n].heard_from) is not None
+        },
+        ends={
+            owner[attempts[n].last]: offset
+            for n in chosen
+            if (offset := attempts[n].heard_to) is not None
+        },
+    )
+    return labels, [i + 1 for i in range(len(lines)) if i not in said], unwritten
+
+
+@dataclass(frozen=True)
+class _Unwritten:
+    """Where chosen takes were heard to begin before their first heard item (``starts``, by
+    that item) and to end after their last (``ends``, by that item): the recogniser left out
+    their first or last words."""
+
+    starts: dict[int, float]
+    ends: dict[int, float]
 
 
 def _keep_unwritten_starts(
@@ -307,21 +329,26 @@ def _with_sounds(
     labels: Sequence[Label],
     sounds: Sequence[Span],
     shortest: float,
-    kept_from: dict[int, float],
+    unwritten: _Unwritten,
 ) -> tuple[list[Word], list[bool], list[Label]]:
     """The items with the unworded sounds (``snap.unworded``) inside kept speech added as
     dropped fillers: a hesitation between two kept words that nobody wrote down. Sounds from
-    where a take was heard to begin (``kept_from``: its first words went unwritten) to its
-    first heard item are added as kept words of the take. Elsewhere a sound is left to the
-    cuts (``snap.cut_segments`` moves a cut out of it): at a take's edge it is as often a
-    word the recogniser did not hear."""
+    where a take was heard to begin to its first heard item, or from its last heard item to
+    where it was heard to end (``unwritten``), are added as kept words of the take. Elsewhere
+    a sound is left to the cuts (``snap.cut_segments`` moves a cut out of it): at a take's
+    edge it is as often a word the recogniser did not hear."""
     starts = [word.start for word in items]
     before: dict[int, list[tuple[Word, bool, Label]]] = defaultdict(list)  # by the next item
     for sound in sounds:
         at = bisect_left(starts, sound.start)
-        if at < len(items) and labels[at].keep and sound.start >= kept_from.get(at, math.inf):
+        owner = None
+        if at < len(items) and sound.start >= unwritten.starts.get(at, math.inf):
+            owner = at
+        elif at > 0 and sound.end <= unwritten.ends.get(at - 1, -math.inf):
+            owner = at - 1
+        if owner is not None and labels[owner].keep:
             word = Word(UNWORDED, sound.start, sound.end, "word", 0.0)
-            before[at].append((word, False, labels[at]))
+            before[at].append((word, False, labels[owner]))
             continue
         inside = 0 < at < len(items) and labels[at - 1].keep and labels[at].keep
         if inside and sound.end - sound.start >= shortest:
