@@ -959,6 +959,25 @@ def test_a_murmur_after_a_take_before_a_pause_stays_with_the_take() -> None:
         assert verdicts(plan)[-1][1] is kept
 
 
+@pytest.mark.parametrize("confidence", [0.3, 0.9])
+def test_a_murmur_followed_by_another_barely_heard_word_stays_with_the_take(
+    confidence: float,
+) -> None:
+    """ "off" barely heard on the take's fading end, then a short pause and "there." where the
+    speaker hesitated: a word barely heard is no speech after the murmur, which stays with
+    the take; the hesitation goes. Heard surely, "there." is a word said after it: the
+    murmur goes with it."""
+    rec = Recording().say(LINE1, then=0.0)
+    at = rec.at + 0.1
+    rec.words.append(Word("off", at, at + 0.35, "word", 0.1))
+    rec.words.append(Word("there.", at + 0.7, at + 1.0, "word", confidence))
+    rec.at = at + 3.0
+    plan = rec.decide(LINE1)
+    murmur, after = verdicts(plan)[-2:]
+    assert after[1:] == (False, "off_script", None)
+    assert murmur[1:] == ((True, None, 1) if confidence < 0.5 else (False, "off_script", None))
+
+
 def test_a_murmur_followed_only_by_soundless_made_up_words_stays_with_the_take() -> None:
     """Whisper's "Thank you very much." after a take: "Thank" barely heard on the take's fading
     end, the rest written where the aligner found no sound. Those are no speech after it: the

@@ -282,11 +282,16 @@ def _keep_murmurs(
     (a breath, a trailing "ng"): it goes with it, kept or dropped, or a cut next to it would
     clip that ending or keep a piece of it. ``items`` as heard: refitting may have put a
     pause between the two. Words the aligner found no sound for (``SOUNDLESS``: the rest of a
-    made-up "Thank you very much.") are no speech after it. A kept take's only word stays its
+    made-up "Thank you very much.") are no speech after it, nor are words barely heard (a
+    hesitation written "there."). A kept take's only word stays its
     own, as does a sentence opener moved on to the words it opens (``moved_on``,
     ``snap.reattached``)."""
     said = [k for k in range(len(items)) if not fillers[k]]
-    sounding = [k for k in said if items[k].end - items[k].start > SOUNDLESS]
+    sounding = [
+        k
+        for k in said
+        if items[k].end - items[k].start > SOUNDLESS and items[k].confidence >= MURMUR
+    ]
     sizes = Counter(label.group for label in labels if label is not None)
     for n, k in enumerate(said[1:], 1):
         before, word, label = labels[said[n - 1]], items[k], labels[k]
