@@ -810,6 +810,57 @@ def test_a_restart_after_a_false_start_is_not_joined_with_it_into_one_garbled_ta
     assert [call[3] for call in ear.calls] == [heard.split()]
 
 
+def with_sound(rec: Recording, start: float, end: float) -> np.ndarray:
+    """Levels loud over the recording's words and over [start, end], silent elsewhere."""
+    levels = np.zeros(math.ceil(rec.duration / FRAME_SECONDS))
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    levels[round(start / FRAME_SECONDS) : round(end / FRAME_SECONDS)] = 0.5
+    return levels
+
+
+def test_a_garbled_take_is_one_across_a_hesitation_nobody_wrote() -> None:
+    """The speaker hesitated ("hmm") in the middle of the take, and the recogniser garbled the
+    words before it and wrote nothing for the hesitation: its pieces lie a long pause apart,
+    but the pause holds a sound, a hesitation, so they are one take, heard whole."""
+    script = "Our customers asked for a darker colour, so we made one."
+    before, after = "Our customer masked for an archer,", "colour, so we made one."
+    heard = "our customer masked for an archer colour so we made one"
+    rec = Recording().say(before, then=0.9).say(after)
+    pause = rec.words[5].end, rec.words[6].start
+    levels = with_sound(rec, pause[0] + 0.25, pause[1] - 0.25)
+    ear = Ear({heard: 0.02})
+    plan = decide(rec.words, script, duration=rec.duration, levels=levels, listen=ear)
+    check_consistent(plan, rec.words, rec.duration)
+    assert plan.missing_lines == ()
+    assert kept_text(plan) == f"{before} {after}"
+    (hesitation,) = [d for d in items(plan) if d.text == UNWORDED]
+    assert (hesitation.keep, hesitation.reason) == (False, "filler")
+    # With no sound in the pause, the pieces are too far apart to be one take.
+    levels = with_sound(rec, 0.0, 0.0)
+    plan = decide(rec.words, script, duration=rec.duration, levels=levels, listen=ear)
+    assert plan.missing_lines == (1,)
+
+
+def test_a_restart_saying_again_the_false_starts_last_word_is_not_joined_with_it() -> None:
+    """A false start ending "today we...", a hesitation, then the take, of which the recogniser
+    wrote "welcome" and, after a sound where the rest went, the line's end from "we" on. The
+    piece from "we" says that word again: a restart, not the false start's continuation, so
+    the two are not listened to as one take (which would keep the false start)."""
+    script = "Welcome back to the channel, today we are baking sourdough bread."
+    false_start = "Welcome back to the channel, today we..."
+    rec = Recording().say(false_start, then=0.25)
+    rec.say("um", then=0.25).say("welcome", then=1.0).say("we are making sourdough bread.")
+    pause = rec.words[8].end, rec.words[9].start
+    levels = with_sound(rec, pause[0] + 0.3, pause[1] - 0.3)
+    joined = "welcome back to the channel today we welcome we are making sourdough bread"
+    ear = Ear({joined: 0.1})
+    plan = decide(rec.words, script, duration=rec.duration, levels=levels, listen=ear)
+    check_consistent(plan, rec.words, rec.duration)
+    assert joined.split() not in [call[3] for call in ear.calls]
+    assert not any(keep for _, keep, _, _ in verdicts(plan)[:7])
+
+
 def test_a_take_whose_middle_was_misheard_is_not_split_into_a_false_start() -> None:
     """ "the old" matches the line's start, "ships along the rocky shore" its end, and three
     misheard words lie between: one take, kept whole, not a false start and a take."""

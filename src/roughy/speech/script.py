@@ -335,8 +335,9 @@ class _Extender:
         """Two pieces of one take, the later going on along the line past where the earlier
         stopped, with no long pause between them: the recogniser garbled the middle ("our
         customer masked for an archer, color, so we made one"). A later piece that says again
-        words of the earlier is a restart, not the rest of one take."""
-        restart = later[0][1] < chain[-1][1]
+        words of the earlier (other spoken tokens matching the same line words) is a restart,
+        not the rest of one take."""
+        restart = later[0][1] <= chain[-1][1] and later[0][0] > chain[-1][0]
         if restart or later[-1][1] <= chain[-1][1] or next_attempt.last <= attempt.last:
             return None
         if self._pause_between(attempt.first, next_attempt.last) >= SENTENCE_PAUSE:

@@ -97,7 +97,7 @@ def decide(
     missing: list[int] = []
     if lines:
         found, missing, unwritten = _script_labels(
-            items, fillers, line_tokens, options.policy, listen, _sound_edges(items, sounds)
+            items, fillers, line_tokens, options.policy, listen, sounds
         )
         _keep_murmurs(found, heard, fillers, moved_on)
     else:
@@ -183,7 +183,7 @@ def _script_labels(
     lines: Sequence[Sequence[str]],
     policy: TakePolicy,
     listen: Listen | None,
-    edges: tuple[Sequence[float], Sequence[float]],
+    sounds: Sequence[Span],
 ) -> tuple[list[Label | None], list[int], _Unwritten]:
     """Each item's label, the script lines never said, and where the chosen takes whose
     first or last words went unwritten begin or end."""
@@ -194,24 +194,23 @@ def _script_labels(
     for k, parts in enumerate(per_item):
         spoken.extend(parts)
         owner.extend([k] * len(parts))
-    # The silence between two spoken tokens, hesitations between them not counted: "a darker,
-    # um, colour" is one sentence however long the "um".
-    hesitated = [0.0]
-    for k, word in enumerate(items):
-        hesitated.append(hesitated[-1] + (word.end - word.start if fillers[k] else 0.0))
-    pause_after = [
-        max(0.0, items[b].start - items[a].end - (hesitated[b] - hesitated[a + 1]))
-        for a, b in pairwise(owner)
-    ]
-    pause_after.append(0.0)
+    # Heard pauses (fillers not counted) tell a restart from its false start; pauses with the
+    # unworded sounds in them not counted either tell the pieces of one take apart.
+    unworded = [0.0] * len(items)  # item -> the length of the sounds in the pause before it
+    starts = [word.start for word in items]
+    for sound in sounds:
+        if (at := bisect_left(starts, sound.start)) < len(items):
+            unworded[at] += sound.end - sound.start
+    pause_after = _pauses(items, fillers, owner, [0.0] * len(items))
+    hesitant_after = _pauses(items, fillers, owner, unworded)
     ends = {
         p
         for p, k in enumerate(owner)
         if (p + 1 == len(owner) or owner[p + 1] != k) and ends_sentence(items[k].text)
     }
-    attempts = find_attempts(lines, spoken, pause_after, ends)
+    attempts = find_attempts(lines, spoken, hesitant_after, ends)
     if listen is not None:
-        heard = Heard(spoken, items, owner, pause_after, *edges)
+        heard = Heard(spoken, items, owner, pause_after, *_sound_edges(items, sounds))
         attempts = listen_to_takes(attempts, lines, heard, listen)
     attempts = [attempt for attempt in attempts if not attempt.unsure]
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
@@ -253,6 +252,24 @@ class _Unwritten:
 
     starts: dict[int, float]
     ends: dict[int, float]
+
+
+def _pauses(
+    items: Sequence[Word], fillers: Sequence[bool], owner: Sequence[int], unworded: Sequence[float]
+) -> list[float]:
+    """The silence after each spoken token (``owner``: its item) up to the next, hesitations
+    between them not counted: "a darker, um, colour" is one sentence however long the "um".
+    Fillers are hesitations, and so is ``unworded[k]`` of the pause before item k."""
+    hesitated = [0.0]  # item -> hesitations up to and including it (spoken items add none)
+    for k, word in enumerate(items):
+        filler = word.end - word.start if fillers[k] else 0.0
+        hesitated.append(hesitated[-1] + unworded[k] + filler)
+    out = [
+        max(0.0, items[b].start - items[a].end - (hesitated[b + 1] - hesitated[a + 1]))
+        for a, b in pairwise(owner)
+    ]
+    out.append(0.0)
+    return out
 
 
 def _keep_unwritten_starts(
