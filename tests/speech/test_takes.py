@@ -1170,3 +1170,31 @@ def test_a_trace_of_a_filler_on_a_false_starts_tail_goes_with_it() -> None:
     (filler,) = [d for d in items(plan) if d.kind == "filler"]
     assert not filler.keep
     assert plan.segments[0].start >= trace.end
+
+
+@pytest.mark.parametrize("after", [0.07, 0.25])
+def test_a_sound_right_after_a_kept_word_is_kept_one_a_breath_later_is_a_hesitation(
+    after: float,
+) -> None:
+    """Inside a kept take, the recogniser wrote "go somewhere" and "do something" and nothing
+    for the sound between them. One that follows "somewhere" with barely a break is the rest
+    of what was said ("and"): it stays, and no cut falls inside it. One a breath later is a
+    hesitation nobody wrote, and goes as a filler."""
+    script = "Go somewhere and do something."
+    rec = Recording().say("Go somewhere", then=1.0).say("do something.")
+    sound = rec.words[1].end + after, rec.words[1].end + after + 0.35
+    plan = decide(
+        rec.words,
+        script,
+        duration=rec.duration,
+        levels=with_sound(rec, *sound),
+    )
+    check_consistent(plan, rec.words, rec.duration)
+    assert kept_text(plan).replace(f" {UNWORDED}", "") == "Go somewhere do something."
+    inside = [s for s in plan.segments if s.start <= sound[0] and sound[1] <= s.end]
+    if after < 0.1:
+        assert inside
+        return
+    assert not inside
+    (hesitation,) = [d for d in items(plan) if d.text == UNWORDED]
+    assert (hesitation.keep, hesitation.reason) == (False, "filler")

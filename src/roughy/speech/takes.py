@@ -61,6 +61,9 @@ SOUNDLESS = 0.05
 # An unworded sound this soon after a word may be the rest of its take, unwritten; one further
 # on is as often a hesitation after it.
 RUNS_ON = 0.2
+# An unworded sound inside a kept take is a hesitation when a breath this long parts it from
+# the word before; one that follows the word more closely is the rest of what was said.
+HESITATION_BREAK = 0.1
 
 
 def decide(
@@ -354,11 +357,12 @@ def _with_sounds(
     unwritten: _Unwritten,
 ) -> tuple[list[Word], list[bool], list[Label]]:
     """The items with the unworded sounds (``snap.unworded``) inside kept speech added as
-    dropped fillers: a hesitation between two kept words that nobody wrote down. Sounds from
-    where a take was heard to begin to its first heard item, or from its last heard item to
-    where it was heard to end (``unwritten``), are added as kept words of the take. Elsewhere
-    a sound is left to the cuts (``snap.cut_segments`` moves a cut out of it): at a take's
-    edge it is as often a word the recogniser did not hear."""
+    dropped fillers: a hesitation between two kept words that nobody wrote down, parted from
+    the word before by ``HESITATION_BREAK``. Sounds from where a take was heard to begin to
+    its first heard item, or from its last heard item to where it was heard to end
+    (``unwritten``), are added as kept words of the take. Elsewhere a sound is left to the
+    cuts (``snap.cut_segments`` moves a cut out of it): at a take's edge, or close after a
+    kept word, it is as often a word the recogniser did not hear."""
     starts = [word.start for word in items]
     before: dict[int, list[tuple[Word, bool, Label]]] = defaultdict(list)  # by the next item
     for sound in sounds:
@@ -373,7 +377,8 @@ def _with_sounds(
             before[at].append((word, False, labels[owner]))
             continue
         inside = 0 < at < len(items) and labels[at - 1].keep and labels[at].keep
-        if inside and sound.end - sound.start >= shortest:
+        parted = at > 0 and sound.start - items[at - 1].end >= HESITATION_BREAK
+        if inside and parted and sound.end - sound.start >= shortest:
             word = Word(UNWORDED, sound.start, sound.end, "filler", 0.0)
             before[at].append((word, True, Label(keep=False, reason="filler")))
     out: list[Word] = []
