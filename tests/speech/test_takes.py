@@ -317,6 +317,19 @@ def test_a_take_heard_with_one_word_more_at_its_end_is_kept_to_its_sentence_end(
     assert kept_text(plan).endswith("two")
 
 
+def test_a_word_after_a_pause_is_not_the_lines_end_run_on() -> None:
+    """The line is said whole, then, after a pause, the first words of a retake that the
+    recogniser wrote as one word ("himself.") ending the sentence: with the pause between,
+    that word is not the line's end heard as one word more. It goes, and the cut with it."""
+    line = "Go somewhere and do something."
+    rec = Recording().say(line.rstrip("."), then=0.3).say("himself.")
+    plan = rec.decide(line)
+    assert kept_text(plan) == line.rstrip(".")
+    assert plan.segments[-1].end < rec.words[-1].start
+    rec = Recording().say(line.rstrip("."), then=GAP).say("himself.")
+    assert kept_text(rec.decide(line)) == "Go somewhere and do something himself."
+
+
 def test_takes_are_kept_in_script_order() -> None:
     """Line 2's last take precedes a late retake of line 1: the late retake cannot be used."""
     plan = Recording().say(LINE1).say(LINE2).say(LINE1).decide(SCRIPT)

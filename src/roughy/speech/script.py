@@ -31,6 +31,9 @@ ABSORB_PAUSE = 0.3
 LIKE = 0.5
 # An attempt is not extended across a silence this long.
 SENTENCE_PAUSE = 0.7
+# The line's end heard as one word more is heard with no longer pause before that word than
+# between the words of a phrase.
+RUN_ON_PAUSE = 0.15
 # Number words, as ``roughy.speech.text.tokens`` spells numbers out.
 NUMBER_WORDS = frozenset(
     word
@@ -385,13 +388,14 @@ class _Extender:
 
     def _runs_on(self, p: int, low: int, high: int) -> bool:
         """Whether the sentence as heard runs on one token past spoken token ``p``, the line's
-        last: it ends there, with no pause between ("for all those two centuries." for "for
-        almost a century.")."""
+        last: it ends there, with no pause between (``RUN_ON_PAUSE``: "for all those two
+        centuries." for "for almost a century.")."""
         return (
             p not in self.sentence_ends
             and p + 1 in self.sentence_ends
             and p + 1 not in self.heads
             and self._joins(p + 1, p, low, high)
+            and self.pause_after[p] < RUN_ON_PAUSE
         )
 
     def _absorbs(self, p: int, j: int, pause: int) -> bool:
