@@ -1211,3 +1211,29 @@ def test_a_sound_right_after_a_kept_word_is_kept_one_a_breath_later_is_a_hesitat
     assert not inside
     (hesitation,) = [d for d in items(plan) if d.text == UNWORDED]
     assert (hesitation.keep, hesitation.reason) == (False, "filler")
+
+
+@pytest.mark.parametrize("sounds", [1, 2])
+def test_an_aligner_filler_that_sounds_like_words_inside_a_take_stays(sounds: int) -> None:
+    """The recogniser wrote "fail again, better" for "fail again, fail better", and the
+    aligner put an "uh" over the "fail" it left out. Two sounds with a break between them
+    are words, not a hesitation: the "filler" stays with the take and no cut falls in it.
+    One sound is a hesitation, and goes."""
+    script = "Fail again, fail better."
+    rec = Recording().say("Fail again,", then=0.2)
+    filler = Word("uh", rec.at, rec.at + 0.7, "filler", ALIGNER_FILLER_CONFIDENCE)
+    rec.words.append(filler)
+    rec.at += 0.7 + 0.2
+    rec.say("better.")
+    levels = np.zeros(math.ceil(rec.duration / FRAME_SECONDS))
+    for word in rec.words:
+        levels[round(word.start / FRAME_SECONDS) : round(word.end / FRAME_SECONDS)] = 0.5
+    if sounds == 2:  # "fail" as two sounds: a break of 80 ms in the middle
+        middle = round((filler.start + filler.end) / 2 / FRAME_SECONDS)
+        levels[middle - 4 : middle + 4] = 0.0
+    plan = decide(rec.words, script, duration=rec.duration, levels=levels)
+    check_consistent(plan, rec.words, rec.duration)
+    (uh,) = [d for d in items(plan) if d.text == "uh"]
+    assert uh.keep is (sounds == 2)
+    inside = [s for s in plan.segments if s.start <= filler.start and filler.end <= s.end]
+    assert bool(inside) is (sounds == 2)

@@ -2,8 +2,10 @@
 
 A filler is one by the recogniser's or the aligner's word, by its spelling ("um", "Errr"), by
 its sound where the script has no such word ("firm" for "erm"), or drawn out as an article
-("thee..."). Between two kept words a short one stays; so do traces of one next to kept speech
-and aligner fillers glued to a kept word (most often a sound of that word). Pure.
+("thee..."). Between two kept words a short one stays; so do traces of one next to kept speech,
+aligner fillers glued to a kept word (most often a sound of that word), and aligner fillers
+between kept words that sound like words (several sounds: words the recogniser put elsewhere).
+Pure.
 """
 
 from __future__ import annotations
@@ -73,11 +75,14 @@ def with_fillers(
     labels: list[Label | None],
     shortest: float,
     parted: Sequence[bool],
+    worded: Sequence[bool],
 ) -> list[Label]:
     """Fillers between two kept words stay when short, as do traces of one nearer to kept
-    speech than to dropped and fillers glued to a kept word; anything else with a filler goes.
+    speech than to dropped, fillers glued to a kept word and aligner fillers between two kept
+    words that sound like words; anything else with a filler goes.
 
-    ``parted[k]``: the levels show a break between items k and k + 1.
+    ``parted[k]``: the levels show a break between items k and k + 1; ``worded[k]``: item k
+    holds several sounds (``snap.several_sounds``).
     """
     before: list[Label | None] = []
     ended: list[float] = []  # where the word before each item ends
@@ -101,9 +106,27 @@ def with_fillers(
             word = items[k]
             nearer = before[k] if word.start - ended[k] <= begins - word.end else after
             trace = word.end - word.start < TRACE and nearer is not None and nearer.keep
-            if not out[k].keep and (trace or _glued_to_kept(items, labels, k, parted)):
+            misplaced = _misplaced_words(word, before[k], after, worded[k])
+            glued = _glued_to_kept(items, labels, k, parted)
+            if not out[k].keep and (trace or glued or misplaced):
                 out[k] = Label(keep=True, line=(after or before[k] or KEPT).line)
     return out
+
+
+def _misplaced_words(word: Word, before: Label | None, after: Label | None, worded: bool) -> bool:
+    """Whether an aligner filler between two kept words is words of the take the recogniser
+    wrote elsewhere: it did not hear it as a filler, and the levels show several sounds in it
+    (a hesitation is one). Whisper wrote "ill -disposed young man" for "he was not an ill
+    disposed young man", its first words stretched over the line's beginning, and the aligner
+    laid an "uh" over "an ill disposed": cutting it out would clip the take."""
+    return (
+        worded
+        and word.confidence <= ALIGNER_FILLER_CONFIDENCE
+        and before is not None
+        and after is not None
+        and before.keep
+        and after.keep
+    )
 
 
 def _glued_to_kept(

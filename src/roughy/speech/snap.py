@@ -41,6 +41,7 @@ LONELY = 0.2
 SEEK = 0.3  # how far from where two words meet the pause between them is looked for
 BREAK = 0.05  # quiet this long between two sounds (see ``apart``) parts them
 BREAK_REACH = 0.04  # a break this near where they meet: further in, it is a stop's closure
+SYLLABLE = 0.1  # a loud run this long is a sound of its own (see ``several_sounds``)
 SOUND = 0.12  # an unworded sound at least this long is a hesitation (see ``unworded``) ...
 SOUND_LONGEST = 1.0  # ... and at most this long, in a pause of at most SOUND_GAP (longer
 SOUND_GAP = 1.5  # ones hold the words of a take the recogniser did not hear, more often)
@@ -176,6 +177,30 @@ def apart(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[b
         low = max((start + end) / 2, end - BREAK_REACH)
         high = min((then + until) / 2, then + BREAK_REACH)
         out.append(_quiet_run(quiet, low, high, (end + then) / 2, BREAK) is not None)
+    return out
+
+
+def several_sounds(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[bool]:
+    """For each span, whether the levels show two sounds or more in it: loud runs of
+    ``SYLLABLE`` with a break of ``BREAK`` between them. A hesitation is one sound; words are
+    several. False throughout without levels."""
+    if levels is None or len(levels) == 0:
+        return [False] * len(spans)
+    loud = np.asarray(levels) >= _loud_level(levels)
+    shortest, gap = round(SYLLABLE / FRAME_SECONDS), round(BREAK / FRAME_SECONDS)
+    out = []
+    for start, end in spans:
+        window = np.concatenate(
+            ([False], loud[round(start / FRAME_SECONDS) : round(end / FRAME_SECONDS)], [False])
+        )
+        changes = np.flatnonzero(window[1:] != window[:-1])
+        runs: list[list[int]] = []
+        for first, stop in zip(changes[::2], changes[1::2], strict=True):
+            if runs and first - runs[-1][1] < gap:
+                runs[-1][1] = stop  # a dip too short to part two sounds
+            else:
+                runs.append([first, stop])
+        out.append(sum(stop - first >= shortest for first, stop in runs) >= 2)
     return out
 
 

@@ -32,6 +32,7 @@ from roughy.speech.snap import (
     cut_segments,
     reattached,
     refit,
+    several_sounds,
     trimmed,
     unworded,
 )
@@ -105,7 +106,8 @@ def decide(
         _keep_murmurs(found, heard, fillers, moved_on)
     else:
         found, unwritten = sentence_labels(items, fillers), _Unwritten({}, {})
-    labels = with_fillers(items, fillers, found, options.min_filler, apart(spans, levels))
+    worded = several_sounds(spans, levels)
+    labels = with_fillers(items, fillers, found, options.min_filler, apart(spans, levels), worded)
     _keep_unwritten_starts(labels, items, fillers, unwritten.starts)
     if levels is not None:
         items, fillers, labels = _with_sounds(
