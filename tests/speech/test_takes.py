@@ -764,6 +764,29 @@ def test_a_garbled_take_is_found_by_ear() -> None:
     assert plan.missing_lines == (2,)
 
 
+def test_a_garbled_take_that_fits_only_with_its_edges_is_found_by_ear() -> None:
+    """The recogniser's edges clipped the garbled take's first sound, so over the words'
+    own span the aligner finds no path; with a little of the pauses either side it fits the
+    script: the take is found, not the line reported never said."""
+    script = "Turn left at the bridge.\nThe market stalls sell spices and fabrics."
+    garbled = "The market's own cell prices of fabrics."
+    rec = Recording().say("Turn left at the bridge.", then=1.0).say(garbled)
+    begins = rec.words[5].start
+    calls: list[float] = []
+
+    def listen(
+        start: float, end: float, written: Sequence[str], heard: Sequence[str]
+    ) -> float | None:
+        calls.append(start)
+        return 0.02 if start < begins else None
+
+    plan = decide(rec.words, script, duration=rec.duration, listen=listen)
+    check_consistent(plan, rec.words, rec.duration)
+    assert plan.missing_lines == ()
+    assert kept_text(plan) == f"Turn left at the bridge. {garbled}"
+    assert calls == [begins, pytest.approx(begins - 0.05)]
+
+
 def test_a_doubtful_stretch_does_not_replace_a_take_the_line_has() -> None:
     """The garbled stretch fits the words heard a little better than the script; the line
     has a take heard clean after it, which is kept alone."""

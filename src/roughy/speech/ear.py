@@ -22,6 +22,7 @@ FIT_REJECT = 0.3
 # How far into the pause before (or after) a take a word the recogniser left out at its edge
 # is listened for.
 EDGE_REACH = 0.6
+FIT_PAD = 0.05  # seconds of the pauses either side a take is listened to again with
 SURE = 0.8  # a word heard with this confidence was said (see ``_Ear._sure_extra_word``)
 
 
@@ -102,14 +103,22 @@ class _Ear:
     ) -> float | None:
         """The script against the words heard, over their own span (from ``start`` if given;
         with the unworded ``sounds`` in the pauses at either end, if asked): sound in it that
-        the recogniser left out would count for the script."""
+        the recogniser left out would count for the script. Where either reading finds no
+        path there, it is listened to again with ``FIT_PAD`` of the pauses either side: the
+        recogniser's edges can clip a word's first or last sound. (A take checked for errors,
+        ``checked``, is not: with no fit, its text decides.)"""
         items, owner = self.heard.items, self.heard.owner
         first, last = owner[attempt.first], owner[attempt.last]
         if start is None:
             start = self.heard.onsets[first] if sounds else items[first].start
         end = self.heard.offsets[last] if sounds else items[last].end
         said = self.heard.spoken[attempt.first : attempt.last + 1]
-        return self.listen(start, end, self.lines[attempt.line], said)
+        fitted = self.listen(start, end, self.lines[attempt.line], said)
+        if fitted is None:
+            fitted = self.listen(
+                max(0.0, start - FIT_PAD), end + FIT_PAD, self.lines[attempt.line], said
+            )
+        return fitted
 
     def unwritten_edges(self, attempt: Attempt) -> Attempt:
         """The take with where its sound begins before its first heard word and ends after
