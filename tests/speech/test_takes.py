@@ -1260,3 +1260,20 @@ def test_an_aligner_filler_that_sounds_like_words_inside_a_take_stays(sounds: in
     assert uh.keep is (sounds == 2)
     inside = [s for s in plan.segments if s.start <= filler.start and filler.end <= s.end]
     assert bool(inside) is (sounds == 2)
+
+
+def test_words_the_line_lacks_across_a_long_pause_are_not_stepped_over_into_one_take() -> None:
+    """ "I didn't [pause] seven of clubs. even check ...": a false start, chatter, and a take
+    whose first words the recogniser left out; not one take with three words too many. A
+    word heard wrong in a word's place after a long pause ("Failure" for "fail") is still
+    part of the take."""
+    script = "I didn't even check yesterday whether it was moving."
+    rec = Recording().say("I didn't", then=1.5).say("seven of clubs.", then=0.5)
+    rec.say("even check yesterday whether it was moving.")
+    plan = rec.decide(script)
+    assert kept_text(plan) == "even check yesterday whether it was moving."
+    assert verdicts(plan)[:2] == each("I didn't", False, "false_start", 1)
+    assert verdicts(plan)[2:5] == each("seven of clubs.", False, "off_script", None)
+    line = "Try again fail again fail better"
+    rec = Recording().say("Try again", then=1.0).say("failure again fail better")
+    assert kept_text(rec.decide(line)) == "Try again failure again fail better"

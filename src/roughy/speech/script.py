@@ -159,7 +159,7 @@ def find_attempts(
         extender = _Extender(
             lines[i], spoken, pause_after, (heads, tails, sentence_ends), written[i]
         )
-        chains = _without_overlaps(_chains(pairs, len(lines[i])))
+        chains = _without_overlaps(_chains(pairs, len(lines[i]), pause_after))
         pieces: list[tuple[list[Pair], Attempt, int]] = []  # incomplete ones, with their low
         for k, chain in enumerate(chains):
             low = chains[k - 1][-1][0] if k else -1
@@ -204,10 +204,14 @@ def _shared_pairs(lines: Sequence[Sequence[str]], spoken: Sequence[str]) -> dict
     return {i: sorted(pairs) for i, pairs in found.items()}
 
 
-def _chains(pairs: Sequence[Pair], size: int) -> list[list[Pair]]:
+def _chains(pairs: Sequence[Pair], size: int, pause_after: Sequence[float]) -> list[list[Pair]]:
     """Split a line's matches (sorted by spoken index) into runs that move forward on both sides.
 
-    A lone bigram inside a long line is dropped: alone it is neither a start nor a take.
+    A run does not step over words the line does not have across a pause of
+    ``SENTENCE_PAUSE``: "I didn't [pause] seven of clubs even check" is a false start, chatter
+    and a take whose first words went unwritten, not one take with three words too many (a
+    word heard wrong in a word's place after a pause is still a step). A lone bigram
+    inside a long line is dropped: alone it is neither a start nor a take.
     """
     done: list[list[Pair]] = []
     live: list[list[Pair]] = []
@@ -222,7 +226,8 @@ def _chains(pairs: Sequence[Pair], size: int) -> list[list[Pair]]:
         best_cost = 0
         for chain in live:
             dp, dj = p - chain[-1][0], j - chain[-1][1]
-            if 0 < dp <= reach and 0 < dj <= reach:
+            paused = dp > dj and max(pause_after[chain[-1][0] : p]) >= SENTENCE_PAUSE
+            if 0 < dp <= reach and 0 < dj <= reach and not paused:
                 cost = max(dp, dj)
                 if best is None or cost < best_cost:
                     best, best_cost = chain, cost
