@@ -1277,3 +1277,19 @@ def test_words_the_line_lacks_across_a_long_pause_are_not_stepped_over_into_one_
     line = "Try again fail again fail better"
     rec = Recording().say("Try again", then=1.0).say("failure again fail better")
     assert kept_text(rec.decide(line)) == "Try again failure again fail better"
+
+
+@pytest.mark.parametrize(("confidence", "filler"), [(0.55, True), (0.9, False)])
+def test_a_word_that_sounds_like_erm_heard_unsure_is_a_hesitation(
+    confidence: float, filler: bool
+) -> None:
+    """ "bicycles, perm, scooters": the recogniser wrote a "hmm" as a word the script does not
+    have that sounds like "erm", and was unsure of it: a hesitation, cut out of the take.
+    Heard surely, it is a word read in too many."""
+    script = "The shop repairs bicycles, scooters and old sewing machines."
+    rec = Recording().say("The shop repairs bicycles,", then=0.2).say("perm,", then=0.2)
+    rec.say("scooters and old sewing machines.")
+    rec.words[4] = replace(rec.words[4], confidence=confidence)
+    plan = rec.decide(script)
+    (perm,) = [d for d in items(plan) if d.text == "perm,"]
+    assert (perm.kind == "filler", perm.keep) == (filler, not filler)

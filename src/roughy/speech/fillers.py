@@ -26,8 +26,8 @@ SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after 
 # moved its edge to the pause): it goes with the nearer word, kept or dropped, not cut around.
 TRACE = 0.06
 # A word the recogniser was unsure of, that sounds like "erm" ("firm", "perm") where the script
-# says no such word, is a hesitation it misheard.
-UNSURE = 0.5
+# says no such word, is a hesitation it misheard ("perm," for a "hmm" was heard at 0.51).
+UNSURE = 0.6
 _ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
 # "the" or "a" heard unsure (below SURE_WORD), at least DRAWN long, between pauses of at least
 # DRAWN_PAUSE, is a hesitation (see ``drawn_out``).
