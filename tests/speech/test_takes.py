@@ -1293,3 +1293,23 @@ def test_a_word_that_sounds_like_erm_heard_unsure_is_a_hesitation(
     plan = rec.decide(script)
     (perm,) = [d for d in items(plan) if d.text == "perm,"]
     assert (perm.kind == "filler", perm.keep) == (filler, not filler)
+
+
+@pytest.mark.parametrize(("length", "cut"), [(0.6, True), (0.2, False)])
+def test_a_long_article_between_pauses_is_a_hesitation_that_still_matches_the_line(
+    length: float, cut: bool
+) -> None:
+    """ "legs for, a, few minutes": the recogniser wrote an "erm" as the article the line
+    says there, surely. Long and alone between pauses, it is cut as a hesitation, but the
+    take still counts it as the line's word, so it is the last clean take and is kept over
+    the one before it. A short "a" there is the word itself and stays."""
+    script = "Stretch your legs for a few minutes every hour."
+    rec = Recording().say(script, then=1.0).say("Stretch your legs for", then=0.15)
+    article = Word("a,", rec.at, rec.at + length, "word", 0.91)
+    rec.words.append(article)
+    rec.at += length + 0.15
+    rec.say("few minutes every hour.")
+    plan = rec.decide(script)
+    assert verdicts(plan)[:9] == each(script, False, "retake", 1)
+    (said,) = [d for d in items(plan) if d.start == article.start]
+    assert (said.keep, said.reason) == ((False, "filler") if cut else (True, None))

@@ -34,6 +34,7 @@ _ERM_LIKE = re.compile(r"^[^aeiouy]?[aeiou]r[mn]$")
 SURE_WORD = 0.8
 DRAWN = 0.25
 DRAWN_PAUSE = 0.1
+DRAWN_LONG = 0.4  # an article this long between pauses is a hesitation (see ``drawn_long``)
 
 
 def is_hesitation(word: Word, vocabulary: set[str]) -> bool:
@@ -67,6 +68,20 @@ def drawn_out(items: Sequence[Word], k: int, pairs: set[tuple[str, str]]) -> boo
     before = word.start - items[k - 1].end if k > 0 else math.inf
     after = items[k + 1].start - word.end if k + 1 < len(items) else math.inf
     return word.end - word.start >= DRAWN and min(before, after) >= DRAWN_PAUSE
+
+
+def drawn_long(items: Sequence[Word], k: int) -> bool:
+    """Whether item ``k`` is "the" or "a" at least ``DRAWN_LONG`` long alone between pauses
+    of ``DRAWN_PAUSE``, however sure the recogniser: a hesitation it wrote as an article
+    ("legs for, a, few minutes" for "legs for, erm, a few minutes"). Where the script says
+    that article there it still counts as the script's word when takes are matched (the
+    word, if said, ran on into the next), but is cut as a hesitation."""
+    word = items[k]
+    if tokens(word.text) not in (["the"], ["a"]) or word.end - word.start < DRAWN_LONG:
+        return False
+    before = word.start - items[k - 1].end if k > 0 else math.inf
+    after = items[k + 1].start - word.end if k + 1 < len(items) else math.inf
+    return min(before, after) >= DRAWN_PAUSE
 
 
 def with_fillers(

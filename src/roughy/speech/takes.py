@@ -20,7 +20,7 @@ from itertools import pairwise
 
 from roughy.speech.choose import choose_takes
 from roughy.speech.ear import Heard, listen_to_takes
-from roughy.speech.fillers import drawn_out, is_hesitation, with_fillers
+from roughy.speech.fillers import drawn_long, drawn_out, is_hesitation, with_fillers
 from roughy.speech.labels import Label, ends_sentence
 from roughy.speech.script import compounds_apart, find_attempts, script_lines
 from roughy.speech.sentences import sentence_labels
@@ -93,17 +93,19 @@ def decide(
     spans = reattached(fitted, opens)
     moved_on = [then > start for (then, _), (start, _) in zip(spans, fitted, strict=True)]
     items = [replace(w, start=a, end=b) for w, (a, b) in zip(heard, spans, strict=True)]
-    fillers = [
+    # Hesitations as the takes are matched, and as they are cut (see ``fillers.drawn_long``).
+    unsaid = [
         is_hesitation(word, vocabulary) or drawn_out(heard, k, pairs)
         for k, word in enumerate(items)
     ]
+    fillers = [unsaid[k] or drawn_long(heard, k) for k in range(len(items))]
     sounds = unworded(spans, levels)
     missing: list[int] = []
     if lines:
         found, missing, unwritten = _script_labels(
-            items, fillers, line_tokens, options.policy, listen, sounds
+            items, unsaid, line_tokens, options.policy, listen, sounds
         )
-        _keep_murmurs(found, heard, fillers, moved_on)
+        _keep_murmurs(found, heard, unsaid, moved_on)
     else:
         found, unwritten = sentence_labels(items, fillers), _Unwritten({}, {})
     worded = several_sounds(spans, levels)
