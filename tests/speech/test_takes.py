@@ -1313,3 +1313,10 @@ def test_a_long_article_between_pauses_is_a_hesitation_that_still_matches_the_li
     assert verdicts(plan)[:9] == each(script, False, "retake", 1)
     (said,) = [d for d in items(plan) if d.start == article.start]
     assert (said.keep, said.reason) == ((False, "filler") if cut else (True, None))
+    # A take's only word stays its own, however long.
+    rec = Recording().say("um", then=0.3)
+    rec.words.append(Word("the", rec.at, rec.at + length, "word", 0.91))
+    rec.at += length + 0.3
+    plan = rec.decide("The.")
+    assert plan.missing_lines == ()
+    assert kept_text(plan) == "the"

@@ -98,7 +98,6 @@ def decide(
         is_hesitation(word, vocabulary) or drawn_out(heard, k, pairs)
         for k, word in enumerate(items)
     ]
-    fillers = [unsaid[k] or drawn_long(heard, k) for k in range(len(items))]
     sounds = unworded(spans, levels)
     missing: list[int] = []
     if lines:
@@ -106,7 +105,14 @@ def decide(
             items, unsaid, line_tokens, options.policy, listen, sounds
         )
         _keep_murmurs(found, heard, unsaid, moved_on)
+        # A take's only word stays its own, however long.
+        sizes = Counter(label.group for label in found if label is not None)
+        fillers = [
+            unsaid[k] or (drawn_long(heard, k) and (label is None or sizes[label.group] > 1))
+            for k, label in enumerate(found)
+        ]
     else:
+        fillers = [unsaid[k] or drawn_long(heard, k) for k in range(len(items))]
         found, unwritten = sentence_labels(items, fillers), _Unwritten({}, {})
     worded = several_sounds(spans, levels)
     labels = with_fillers(items, fillers, found, options.min_filler, apart(spans, levels), worded)
