@@ -1248,9 +1248,7 @@ def test_an_aligner_filler_that_sounds_like_words_inside_a_take_stays(sounds: in
     rec.words.append(filler)
     rec.at += 0.7 + 0.2
     rec.say("better.")
-    levels = np.zeros(math.ceil(rec.duration / FRAME_SECONDS))
-    for word in rec.words:
-        levels[round(word.start / FRAME_SECONDS) : round(word.end / FRAME_SECONDS)] = 0.5
+    levels = with_sound(rec, 0.0, 0.0)
     if sounds == 2:  # "fail" as two sounds: a break of 80 ms in the middle
         middle = round((filler.start + filler.end) / 2 / FRAME_SECONDS)
         levels[middle - 4 : middle + 4] = 0.0

@@ -65,9 +65,7 @@ def drawn_out(items: Sequence[Word], k: int, pairs: set[tuple[str, str]]) -> boo
     following = tokens(items[k + 1].text) if k + 1 < len(items) else []
     if following and (said[0], following[0]) in pairs:
         return False
-    before = word.start - items[k - 1].end if k > 0 else math.inf
-    after = items[k + 1].start - word.end if k + 1 < len(items) else math.inf
-    return word.end - word.start >= DRAWN and min(before, after) >= DRAWN_PAUSE
+    return word.end - word.start >= DRAWN and _alone(items, k)
 
 
 def drawn_long(items: Sequence[Word], k: int) -> bool:
@@ -77,10 +75,14 @@ def drawn_long(items: Sequence[Word], k: int) -> bool:
     that article there it still counts as the script's word when takes are matched (the
     word, if said, ran on into the next), but is cut as a hesitation."""
     word = items[k]
-    if tokens(word.text) not in (["the"], ["a"]) or word.end - word.start < DRAWN_LONG:
-        return False
-    before = word.start - items[k - 1].end if k > 0 else math.inf
-    after = items[k + 1].start - word.end if k + 1 < len(items) else math.inf
+    long = word.end - word.start >= DRAWN_LONG
+    return tokens(word.text) in (["the"], ["a"]) and long and _alone(items, k)
+
+
+def _alone(items: Sequence[Word], k: int) -> bool:
+    """Whether item ``k`` has a pause of ``DRAWN_PAUSE`` or more on either side."""
+    before = items[k].start - items[k - 1].end if k > 0 else math.inf
+    after = items[k + 1].start - items[k].end if k + 1 < len(items) else math.inf
     return min(before, after) >= DRAWN_PAUSE
 
 

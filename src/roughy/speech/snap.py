@@ -190,12 +190,8 @@ def several_sounds(spans: Sequence[tuple[float, float]], levels: Levels | None) 
     shortest, gap = round(SYLLABLE / FRAME_SECONDS), round(BREAK / FRAME_SECONDS)
     out = []
     for start, end in spans:
-        window = np.concatenate(
-            ([False], loud[round(start / FRAME_SECONDS) : round(end / FRAME_SECONDS)], [False])
-        )
-        changes = np.flatnonzero(window[1:] != window[:-1])
         runs: list[list[int]] = []
-        for first, stop in zip(changes[::2], changes[1::2], strict=True):
+        for first, stop in _runs(loud[round(start / FRAME_SECONDS) : round(end / FRAME_SECONDS)]):
             if runs and first - runs[-1][1] < gap:
                 runs[-1][1] = stop  # a dip too short to part two sounds
             else:
@@ -218,14 +214,19 @@ def unworded(spans: Sequence[tuple[float, float]], levels: Levels | None) -> lis
         last = math.floor((then - BREAK) / FRAME_SECONDS)  # exclusive
         if last - first < round(SOUND / FRAME_SECONDS) or then - end > SOUND_GAP:
             continue
-        window = np.concatenate(([False], loud[first:last], [False]))
-        changes = np.flatnonzero(window[1:] != window[:-1])
-        for start, stop in zip(changes[::2], changes[1::2], strict=True):
+        for start, stop in _runs(loud[first:last]):
             if round(SOUND / FRAME_SECONDS) <= stop - start <= round(SOUND_LONGEST / FRAME_SECONDS):
                 found.append(
                     Span(float(first + start) * FRAME_SECONDS, float(first + stop) * FRAME_SECONDS)
                 )
     return found
+
+
+def _runs(flags: NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """The runs of true entries, as [start, stop) indices."""
+    window = np.concatenate(([False], flags, [False]))
+    changes = np.flatnonzero(window[1:] != window[:-1])
+    return [(int(a), int(b)) for a, b in zip(changes[::2], changes[1::2], strict=True)]
 
 
 def _quiet_run(
@@ -235,10 +236,8 @@ def _quiet_run(
     lasts ``shortest`` (counted whole: it may go on past either bound), if any."""
     first = max(0, math.floor((low - SEEK) / FRAME_SECONDS))
     last = min(len(quiet), math.ceil((high + SEEK) / FRAME_SECONDS))  # exclusive
-    window = np.concatenate(([False], quiet[first:last], [False]))
-    changes = np.flatnonzero(window[1:] != window[:-1])
     best: tuple[float, float] | None = None
-    for start, end in zip(changes[::2], changes[1::2], strict=True):
+    for start, end in _runs(quiet[first:last]):
         if end - start < round(shortest / FRAME_SECONDS):
             continue
         run = (max(low, (first + start) * FRAME_SECONDS), min(high, (first + end) * FRAME_SECONDS))
