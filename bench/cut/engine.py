@@ -93,7 +93,7 @@ def cut(
     media: Path, key: str, script: str, model: str, threads: int, use_cache: bool
 ) -> dict[str, Any]:
     """Roughy's spans for ``media``, with the plan's missing lines, decisions and timings."""
-    from roughy.speech.align import fit
+    from roughy.speech.align import fit, word_fits
     from roughy.speech.audio import load_audio
     from roughy.speech.takes import decide
 
@@ -101,7 +101,8 @@ def cut(
     began = time.perf_counter()
     samples = load_audio(media)  # the cut job loads the recording again to listen to takes
     plan = decide(transcript.words, script, duration=transcript.duration, levels=levels,
-                  options=CutOptions(), listen=partial(fit, samples))  # fmt: skip
+                  options=CutOptions(), listen=partial(fit, samples),
+                  word_fits=partial(word_fits, samples))  # fmt: skip
     decide_s = time.perf_counter() - began
     return {
         "spans": [(s.start, s.end) for s in plan.segments],

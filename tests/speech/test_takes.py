@@ -652,6 +652,62 @@ def test_a_misread_take_the_text_lets_pass_is_convicted_by_ear() -> None:
     assert ("repaints", False, "retake", 1) in verdicts(plan)
 
 
+class WordEar:
+    """A stand-in for ``roughy.speech.align.word_fits``: every word of a take fits at -0.003
+    per frame over 0.3 s, but those ``worse`` names for the take heard at a time; every call
+    is recorded."""
+
+    def __init__(self, worse: dict[float, dict[int, tuple[float, float]]]) -> None:
+        self.worse = worse
+        self.calls: list[tuple[float, float, list[str]]] = []
+
+    def __call__(
+        self, start: float, end: float, written: Sequence[str]
+    ) -> list[tuple[float, float]]:
+        self.calls.append((start, end, list(written)))
+        changed = next((w for t, w in self.worse.items() if start <= t < end), {})
+        return [changed.get(k, (-0.003, 0.3)) for k in range(len(written))]
+
+
+def test_a_misread_word_written_as_the_script_has_it_is_heard_by_comparing_takes() -> None:
+    """Whisper wrote both takes as the script has it, so by text the last is kept. Compared
+    word by word, "brown" fits the script clearly worse in the last take than in the first
+    (another word was said there), and no word of the first fits clearly worse: the last
+    take was misread, and the first is kept."""
+    rec = Recording().say(LINE1, then=1.0).say(LINE1)
+    second = rec.words[9].start
+    ear = WordEar({second: {2: (-0.012, 0.3)}})
+    plan = decide(rec.words, LINE1, duration=rec.duration, word_fits=ear)
+    check_consistent(plan, rec.words, rec.duration)
+    assert verdicts(plan) == each(LINE1, True, None, 1) + each(LINE1, False, "retake", 1)
+    assert len(ear.calls) == 2  # each take once, as the script has it
+    assert all(written == LINE1.lower().rstrip(".").split() for *_, written in ear.calls)
+    (first, _, _), (later, _, _) = sorted(ear.calls)
+    assert first < rec.words[0].start and rec.words[8].end < later < second  # with the pauses
+    # Only one take: nothing to compare it with.
+    alone = Recording().say(LINE1)
+    ear = WordEar({alone.words[0].start: {2: (-0.012, 0.3)}})
+    assert kept_text(decide(alone.words, LINE1, duration=alone.duration, word_fits=ear)) == LINE1
+    assert ear.calls == []
+
+
+@pytest.mark.parametrize(
+    ("first", "last", "why"),
+    [
+        ({}, {2: (-0.012, 0.05)}, "a word aligned to 50 ms is too short to judge"),
+        ({5: (-0.0055, 0.3)}, {2: (-0.012, 0.3)}, "the first fits somewhat worse elsewhere"),
+        ({}, {2: (-0.0045, 0.3)}, "a word fitting a little worse is said alike"),
+    ],
+)
+def test_takes_compared_word_by_word_that_cannot_be_told_apart_leave_the_last(
+    first: dict[int, tuple[float, float]], last: dict[int, tuple[float, float]], why: str
+) -> None:
+    rec = Recording().say(LINE1, then=1.0).say(LINE1)
+    ear = WordEar({rec.words[0].start: first, rec.words[9].start: last})
+    plan = decide(rec.words, LINE1, duration=rec.duration, word_fits=ear)
+    assert verdicts(plan) == each(LINE1, False, "retake", 1) + each(LINE1, True, None, 1), why
+
+
 def test_a_number_said_differently_is_misread_not_misheard() -> None:
     """ "sixteen" looks like "fifteen" letter by letter, but a number said differently is a
     misread line, not the recogniser's slip: the take read right is kept."""

@@ -16,8 +16,9 @@ import pytest
 from pocketsphinx import get_model_path
 
 from roughy.speech import models
-from roughy.speech.align import align, fit
+from roughy.speech.align import align, fit, word_fits
 from roughy.speech.audio import AudioUnreadable, frame_levels, load_audio
+from roughy.speech.ear import EVEN, JUDGED, OUTDONE
 from roughy.speech.g2p import arpabet
 from roughy.speech.models import ModelUnavailable, prepare_model
 from roughy.speech.text import tokens
@@ -242,6 +243,30 @@ def test_the_ear_tells_a_misread_word_from_a_misheard_one(work: Path) -> None:
         assert worse == pytest.approx(-better)  # the same however often it listened before
     assert fit(samples, 0.0, end, [], said.split()) is None  # nothing to align
     assert fit(samples, 1.0, 1.0, said.split(), said.split()) is None  # no audio
+
+
+def test_a_misread_word_fits_the_script_worse_than_the_same_word_read_right(work: Path) -> None:
+    """``word_fits`` on real speech: the script aligned to a take read right and to one with
+    "nearly" said for "steady". There, "steady" fits clearly worse (``ear.OUTDONE``) than in
+    the take read right; no word of the take read right fits clearly worse (``ear.EVEN``)."""
+    said_right = "the quarterly report shows a steady rise in new customers"
+    misread = said_right.replace("steady", "nearly")
+    script = tokens(said_right)
+    fits = []
+    for said in (said_right, misread):
+        clip = _make_clip(work / "compare.wav", [0.3, said, 0.3])
+        samples = load_audio(clip.path)
+        found = word_fits(samples, 0.0, len(samples) / SAMPLE_RATE, script)
+        assert found is not None and len(found) == len(script)
+        fits.append(found)
+    right, wrong = fits
+    steady = script.index("steady")
+    assert right[steady][0] - wrong[steady][0] > OUTDONE
+    assert wrong[steady][1] >= JUDGED
+    assert all(w - r < EVEN for (r, _), (w, _) in zip(right, wrong, strict=True))
+    assert all(seconds > 0 for _, seconds in right)
+    assert word_fits(samples, 0.0, 1.0, []) is None  # nothing to align
+    assert word_fits(samples, 1.0, 1.0, script) is None  # no audio
 
 
 def test_g2p_gives_phones_the_aligner_knows() -> None:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 from roughy.cuts import service
 from roughy.cuts.models import Cut
-from roughy.speech.types import CutOptions, Listen
+from roughy.speech.types import CutOptions, Listen, WordFits
 from roughy.storage.base import LocalPaths
 from roughy.transcripts import service as transcripts
 from roughy.transcripts.models import Transcript
@@ -55,7 +55,7 @@ def settle(rt: Runtime, cut_id: str) -> None:
 
     started = time.monotonic()
     try:
-        listen = _listener(rt, cut.asset_id, language) if cut.script else None
+        listen, word_fits = _ears(rt, cut.asset_id, language) if cut.script else (None, None)
         plan = decide(
             words,
             cut.script,
@@ -63,6 +63,7 @@ def settle(rt: Runtime, cut_id: str) -> None:
             levels=levels,
             options=options(rt.settings),
             listen=listen,
+            word_fits=word_fits,
         )
     except Exception:  # a bug: deciding again gives the same answer, so the cut fails now
         log.exception("cut not decided", extra={"cut_id": cut_id})
@@ -84,20 +85,23 @@ def settle(rt: Runtime, cut_id: str) -> None:
     )
 
 
-def _listener(rt: Runtime, asset_id: str, language: str | None) -> Listen | None:
-    """The recording, to check takes against the script by ear; None where the aligner does
-    not know the language or the recording cannot be read (the text alone decides then)."""
-    from roughy.speech.align import ALIGNED_LANGUAGES, fit
+def _ears(
+    rt: Runtime, asset_id: str, language: str | None
+) -> tuple[Listen | None, WordFits | None]:
+    """The recording, to check takes against the script by ear and compare a line's takes
+    word by word; None where the aligner does not know the language or the recording cannot
+    be read (the text alone decides then)."""
+    from roughy.speech.align import ALIGNED_LANGUAGES, fit, word_fits
     from roughy.speech.audio import AudioUnreadable, load_audio
 
     if language not in ALIGNED_LANGUAGES or not isinstance(rt.store, LocalPaths):
-        return None
+        return None, None
     try:
         samples = load_audio(rt.store.object_path(asset_id))
     except (AudioUnreadable, OSError):
         log.warning("recording not read for listening", extra={"asset_id": asset_id})
-        return None
-    return partial(fit, samples)
+        return None, None
+    return partial(fit, samples), partial(word_fits, samples)
 
 
 def settle_waiting(rt: Runtime, asset_id: str) -> None:

@@ -113,6 +113,49 @@ def fit(
     return written_score - heard_score
 
 
+def word_fits(
+    samples: npt.NDArray[np.float32], start: float, end: float, written: Sequence[str]
+) -> list[tuple[float, float]] | None:
+    """How well each of the tokens ``written`` accounts for its own part of the audio of
+    [start, end] when all are force-aligned to it in order: the natural log of its acoustic
+    score per 10 ms frame, against the best-matching sound at each frame (0 is a perfect fit,
+    a word said fits at about -0.001 to -0.005), and the seconds aligned to it. None when they
+    will not align.
+
+    Two takes of one line compare word by word: a word misread in one of them, which the
+    recogniser wrote as the script has it, fits clearly worse there than in the other.
+    """
+    first, last = round(max(0.0, start) * SAMPLE_RATE), round(end * SAMPLE_RATE)
+    if last <= first or not written:
+        return None
+    pcm = _pcm16(samples[first:last])
+    _prime(pcm)
+    decoder = _decoder(batch=True)
+    symbols = [_symbol(decoder, word) for word in written]
+    if None in symbols:
+        return None
+    try:
+        _decode(decoder, _FIT, _sequence([s for s in symbols if s is not None]), pcm)
+        segments = decoder.seg()
+    except (RuntimeError, ValueError):
+        return None
+    if segments is None:
+        return None
+    fits = [
+        (math.log(segment.ascore) / frames, frames / _FRAME_RATE)
+        for segment in segments
+        if _entry(segment.word) in symbols
+        and segment.ascore > 0
+        and (frames := segment.end_frame - segment.start_frame + 1) > 0
+    ]
+    return fits if len(fits) == len(written) else None
+
+
+def _entry(name: str) -> str:
+    """A segment's dictionary entry, without its pronunciation's number ("didn't(4)")."""
+    return re.sub(r"\(\d+\)$", "", name)
+
+
 def _prime(pcm: bytes) -> None:
     """Run the audio through the batch decoder once, with a one-word grammar (cheap): some of
     the decoder's state carries over from the utterance before, and a fit must not depend on
@@ -247,10 +290,7 @@ def _align_chunk(samples: npt.NDArray[np.float32], chunk: _Chunk) -> list[Word] 
     pcm = _pcm16(samples[first:last])
     try:
         _decode(decoder, _SEARCH, grammar, pcm)
-        segments = [
-            (re.sub(r"\(\d+\)$", "", s.word), s.start_frame, s.end_frame)
-            for s in decoder.seg() or ()
-        ]
+        segments = [(_entry(s.word), s.start_frame, s.end_frame) for s in decoder.seg() or ()]
     except (RuntimeError, ValueError):
         return None
     return _assign(chunk, symbols, segments, first / SAMPLE_RATE)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from roughy.speech.script import SENTENCE_PAUSE, Attempt, key
-from roughy.speech.types import Listen, Word
+from roughy.speech.types import Listen, Word, WordFits
 
 # The script fitting a take's audio within FIT_ACCEPT of the words heard clears it; the words
 # heard fitting better by FIT_REJECT convict it. In pocketsphinx's units: one misread word in
@@ -24,6 +24,17 @@ FIT_REJECT = 0.3
 EDGE_REACH = 0.6
 FIT_PAD = 0.05  # seconds of the pauses either side a take is listened to again with
 SURE = 0.8  # a word heard with this confidence was said (see ``_Ear._sure_extra_word``)
+# Takes of one line compared word by word (``compare_takes``), in log score per 10 ms frame
+# (``roughy.speech.align.word_fits``; a word said fits at -0.001 to -0.005): one word fitting
+# OUTDONE worse than in another take, which fits nowhere EVEN worse than it, was misread. On
+# the tuning clips a word read differently fits 0.004 to 0.02 worse, one said alike below
+# 0.002 worse in nine takes of ten.
+OUTDONE = 0.004
+EVEN = 0.002
+# A word aligned to less than this fits badly however it was said (a quick "to" squeezed into
+# the fewest frames its sounds allow): it does not outdo a take.
+JUDGED = 0.07
+COMPARE_PAD = 0.2  # seconds of the pauses either side a take is compared with
 
 
 @dataclass(frozen=True)
@@ -88,6 +99,59 @@ def listen_to_takes(
             attempt = ear.checked(attempt)
         out.append(attempt)
     return out
+
+
+def compare_takes(
+    attempts: Sequence[Attempt], lines: Sequence[Sequence[str]], heard: Heard, fits: WordFits
+) -> list[Attempt]:
+    """The complete takes of each line that has several, compared word by word as the script
+    has them: a take with a word that fits clearly worse than in another take, which fits
+    nowhere clearly worse than it, is ``outdone``. Whisper writes a misread word as the script
+    has it when the line makes sense that way ("whether it was" for "whether might was"), and
+    a word left out or read in too many ("he was was not"); its text cannot tell such a take
+    from the one read right, but the script's word aligned to another word's sound can."""
+    by_line: dict[int, list[int]] = defaultdict(list)
+    for n, attempt in enumerate(attempts):
+        if attempt.complete:
+            by_line[attempt.line].append(n)
+    out = list(attempts)
+    for line, ns in by_line.items():
+        if len(ns) < 2:
+            continue
+        scored = {
+            n: found for n in ns if (found := fits(*_padded(attempts[n], heard), lines[line]))
+        }
+        for n, mine in scored.items():
+            if any(
+                _worse(mine, theirs, JUDGED) > OUTDONE and _worse(theirs, mine) < EVEN
+                for m, theirs in scored.items()
+                if m != n
+            ):
+                out[n] = replace(out[n], outdone=True)
+    return out
+
+
+def _padded(attempt: Attempt, heard: Heard) -> tuple[float, float]:
+    """The take's span with up to ``COMPARE_PAD`` of the pauses either side: Whisper's edges
+    can clip a first or last sound, and a word squeezed into too little audio fits badly."""
+    items = heard.items
+    first, last = heard.owner[attempt.first], heard.owner[attempt.last]
+    start = max(items[first].start - COMPARE_PAD, items[first - 1].end if first else 0.0)
+    end = items[last].end + COMPARE_PAD
+    if last + 1 < len(items):
+        end = min(end, items[last + 1].start)
+    return start, end
+
+
+def _worse(
+    mine: Sequence[tuple[float, float]], theirs: Sequence[tuple[float, float]], judged: float = 0.0
+) -> float:
+    """How much worse one take's worst word (of those aligned to ``judged`` seconds or more)
+    fits than the same word in another take."""
+    return max(
+        (t - m for (m, seconds), (t, _) in zip(mine, theirs, strict=True) if seconds >= judged),
+        default=0.0,
+    )
 
 
 class _Ear:
@@ -228,8 +292,11 @@ def verdict(attempt: Attempt) -> bool | None:
     has, bar one, or the sound of the words it left out is not there: Whisper garbles words
     more often than it drops them. The words heard fitting clearly better convicts a take
     whose misread word the text let pass as a slip ("sixteen" for "fifteen"); so does a word
-    left out whose sound is clearly not there.
+    left out whose sound is clearly not there, and so does a word that fits clearly worse
+    than in another take of the line (``compare_takes``).
     """
+    if attempt.outdone:
+        return False
     if attempt.fit is None:
         return None
     whole = attempt.last - attempt.first + 1 >= attempt.size - 1 and not attempt.extra

@@ -102,6 +102,9 @@ class Attempt:
     omission: float | None = None
     # The recogniser surely heard a word read in too many inside the take (``speech.ear``).
     extra: bool = False
+    # A word of the take fits the script clearly worse than in another take of its line
+    # (``roughy.speech.ear.compare_takes``): misread, though heard as written.
+    outdone: bool = False
     # A stretch of speech that may be a take the recogniser garbled (``_Extender.unsure``):
     # neither a take nor a false start until listened to.
     unsure: bool = False

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from roughy.speech.choose import choose_takes
-from roughy.speech.ear import Heard, listen_to_takes
+from roughy.speech.ear import Heard, compare_takes, listen_to_takes
 from roughy.speech.fillers import drawn_long, drawn_out, is_hesitation, with_fillers
 from roughy.speech.labels import Label, ends_sentence
 from roughy.speech.script import compounds_apart, find_attempts, script_lines
@@ -47,6 +47,7 @@ from roughy.speech.types import (
     Span,
     TakePolicy,
     Word,
+    WordFits,
 )
 
 UNWORDED = "…"  # the text of a sound in a pause that no word covers (``snap.unworded``)
@@ -75,13 +76,15 @@ def decide(
     levels: Levels | None = None,
     options: CutOptions = CutOptions(),
     listen: Listen | None = None,
+    word_fits: WordFits | None = None,
 ) -> CutPlan:
     """What to keep of a recording, given its words (and fillers) and, optionally, its script.
 
     Script lines are numbered as ``script_lines`` returns them. A script with no words is no
     script. Overlapping words are clipped so that each starts where the previous one ends.
     ``listen`` (``roughy.speech.align.fit`` on the recording) checks takes the recogniser may
-    have misheard against the script (see ``roughy.speech.ear``).
+    have misheard against the script, and ``word_fits`` (``roughy.speech.align.word_fits``)
+    compares a line's takes word by word (see ``roughy.speech.ear``).
     """
     lines = script_lines(script) if script is not None else []
     line_tokens = [tokens(line) for line in lines]
@@ -102,7 +105,7 @@ def decide(
     missing: list[int] = []
     if lines:
         found, missing, unwritten = _script_labels(
-            items, unsaid, line_tokens, options.policy, listen, sounds
+            items, unsaid, line_tokens, options.policy, (listen, word_fits), sounds
         )
         _keep_murmurs(found, heard, unsaid, moved_on)
         # A take's only word stays its own, however long.
@@ -195,7 +198,7 @@ def _script_labels(
     fillers: Sequence[bool],
     lines: Sequence[Sequence[str]],
     policy: TakePolicy,
-    listen: Listen | None,
+    ears: tuple[Listen | None, WordFits | None],
     sounds: Sequence[Span],
 ) -> tuple[list[Label | None], list[int], _Unwritten]:
     """Each item's label, the script lines never said, and where the chosen takes whose
@@ -222,9 +225,12 @@ def _script_labels(
         if (p + 1 == len(owner) or owner[p + 1] != k) and ends_sentence(items[k].text)
     }
     attempts = find_attempts(lines, spoken, hesitant_after, ends)
+    listen, word_fits = ears
+    heard = Heard(spoken, items, owner, pause_after, *_sound_edges(items, sounds))
     if listen is not None:
-        heard = Heard(spoken, items, owner, pause_after, *_sound_edges(items, sounds))
         attempts = listen_to_takes(attempts, lines, heard, listen)
+    if word_fits is not None:
+        attempts = compare_takes(attempts, lines, heard, word_fits)
     attempts = [attempt for attempt in attempts if not attempt.unsure]
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
     labels: list[Label | None] = [None] * len(items)
