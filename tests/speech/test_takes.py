@@ -692,9 +692,26 @@ def test_a_misread_word_written_as_the_script_has_it_is_heard_by_comparing_takes
 
 
 @pytest.mark.parametrize(
+    ("last", "why"),
+    [
+        ({2: (-0.014, 0.05)}, "a word left out, its name squeezed between its neighbours"),
+        ({2: (-0.0035, 1.0)}, "a word stretched over another word's sound too"),
+    ],
+)
+def test_a_take_outdone_by_another_word_by_word_is_misread(
+    last: dict[int, tuple[float, float]], why: str
+) -> None:
+    rec = Recording().say(LINE1, then=1.0).say(LINE1)
+    ear = WordEar({rec.words[9].start: last})
+    plan = decide(rec.words, LINE1, duration=rec.duration, word_fits=ear)
+    assert verdicts(plan) == each(LINE1, True, None, 1) + each(LINE1, False, "retake", 1), why
+
+
+@pytest.mark.parametrize(
     ("first", "last", "why"),
     [
-        ({}, {2: (-0.012, 0.05)}, "a word aligned to 50 ms is too short to judge"),
+        ({}, {2: (-0.012, 0.05)}, "a word aligned to 50 ms fits badly however it was said"),
+        ({}, {2: (-0.0025, 1.0)}, "a word stretched over more time but fitting better"),
         ({5: (-0.0055, 0.3)}, {2: (-0.012, 0.3)}, "the first fits somewhat worse elsewhere"),
         ({}, {2: (-0.0045, 0.3)}, "a word fitting a little worse is said alike"),
     ],

@@ -31,9 +31,16 @@ SURE = 0.8  # a word heard with this confidence was said (see ``_Ear._sure_extra
 # or left out have a word OUTDONE worse or more; 299 of 312 takes read alike none EVEN worse.
 OUTDONE = 0.0035
 EVEN = 0.002
-# A word aligned to less than this fits badly however it was said (a quick "to" squeezed into
-# the fewest frames its sounds allow): it does not outdo a take.
+# A word aligned to less than JUDGED seconds fits badly however it was said (a quick "to"
+# squeezed into the fewest frames its sounds allow): it outdoes a take only SQUEEZED worse (a
+# word left out, whose name the aligner squeezed between its neighbours).
 JUDGED = 0.07
+SQUEEZED = 0.01
+# A word aligned to STRETCHED times the seconds of the same word in another take, and STRETCH
+# more, covers the sound of another word too (one read in too many, or in place of a short
+# one): it outdoes a take if it fits worse at all.
+STRETCHED = 3.0
+STRETCH = 0.15
 COMPARE_PAD = 0.2  # seconds of the pauses either side a take is compared with
 
 
@@ -123,7 +130,7 @@ def compare_takes(
         }
         for n, mine in scored.items():
             if any(
-                _worse(mine, theirs, JUDGED) > OUTDONE and _worse(theirs, mine) < EVEN
+                _outdone(mine, theirs) and _worse(theirs, mine) < EVEN
                 for m, theirs in scored.items()
                 if m != n
             ):
@@ -143,15 +150,23 @@ def _padded(attempt: Attempt, heard: Heard) -> tuple[float, float]:
     return start, end
 
 
-def _worse(
-    mine: Sequence[tuple[float, float]], theirs: Sequence[tuple[float, float]], judged: float = 0.0
-) -> float:
-    """How much worse one take's worst word (of those aligned to ``judged`` seconds or more)
-    fits than the same word in another take."""
-    return max(
-        (t - m for (m, seconds), (t, _) in zip(mine, theirs, strict=True) if seconds >= judged),
-        default=0.0,
-    )
+def _outdone(mine: Sequence[tuple[float, float]], theirs: Sequence[tuple[float, float]]) -> bool:
+    """Whether a word of one take fits clearly worse than the same word in another take:
+    ``OUTDONE`` worse (``SQUEEZED`` where aligned to less than ``JUDGED``), or worse at all
+    where stretched over ``STRETCHED`` times the other's seconds."""
+    for (mine_fit, seconds), (their_fit, their_seconds) in zip(mine, theirs, strict=True):
+        worse = their_fit - mine_fit
+        if worse > (OUTDONE if seconds >= JUDGED else SQUEEZED):
+            return True
+        stretched = seconds >= STRETCHED * their_seconds and seconds - their_seconds >= STRETCH
+        if stretched and worse > 0:
+            return True
+    return False
+
+
+def _worse(mine: Sequence[tuple[float, float]], theirs: Sequence[tuple[float, float]]) -> float:
+    """How much worse one take's worst word fits than the same word in another take."""
+    return max(t - m for (m, _), (t, _) in zip(mine, theirs, strict=True))
 
 
 class _Ear:
