@@ -884,6 +884,29 @@ def test_a_garbled_take_stretches_to_the_end_of_its_sentence_not_into_chatter() 
     assert verdicts(plan)[-4:] == each("Sorry, one more time.", False, "off_script", None)
 
 
+def test_a_garbled_take_stretches_over_a_lone_first_word_of_another_line() -> None:
+    """The recogniser put the "I" of a false start of line 2 three seconds early, on the last
+    take's end, "fail better", and wrote nothing else there. As line 2's start it would bound
+    the garbled take; heard alone before a long pause, it is as likely the take's end, so the
+    stretch takes it in and the ear decides."""
+    script = "Try again. Fail again. Fail better.\nI didn't even check."
+    rec = Recording().say("Try again. Fail again. Fail better.", then=1.5)
+    rec.say("Try again.", then=0.3).say("Fail again", then=0.35).say("I", then=2.8)
+    rec.say("didn't even check", then=1.0).say("I didn't even check.")
+    ear = Ear({"try again fail again i": 0.03})
+    plan = decide_by_ear(rec, script, ear)
+    assert verdicts(plan) == (
+        each("Try again. Fail again. Fail better.", False, "retake", 1)
+        + each("Try again. Fail again I", True, None, 1)
+        + each("didn't even check", False, "retake", 2)
+        + each("I didn't even check.", True, None, 2)
+    )
+    # Clearly the words heard by ear, the stretch is no take: the first take stays.
+    ear = Ear({"try again fail again i": -0.5})
+    plan = decide_by_ear(rec, script, ear)
+    assert kept_text(plan).startswith("Try again. Fail again. Fail better. I didn't")
+
+
 def test_a_take_garbled_in_the_middle_is_found_whole_by_ear() -> None:
     """A false start, then a take whose middle the recogniser garbled: its beginning and its
     end match the line in two pieces. Listened to, the take is both pieces and what lies

@@ -334,7 +334,7 @@ class _Extender:
             chain[-1][1] < size - 1
             and last - first + 1 < most
             and self._joins(last + 1, last, low, high)
-            and last + 1 not in self.heads
+            and (last + 1 not in self.heads or self._alone(last + 1))
             and last not in self.sentence_ends
         ):
             last += 1
@@ -405,6 +405,12 @@ class _Extender:
             and self._joins(p + 1, p, low, high)
             and self.pause_after[p] < RUN_ON_PAUSE
         )
+
+    def _alone(self, p: int) -> bool:
+        """Whether spoken token ``p`` is heard alone before a long pause (or the end): a line's
+        first word said and nothing after it is as likely the rest of the take before it
+        garbled ("try again fail again I" for "... fail better")."""
+        return p + 1 == len(self.spoken) or self.pause_after[p] >= SENTENCE_PAUSE
 
     def _absorbs(self, p: int, j: int, pause: int) -> bool:
         """Whether spoken token ``p`` may be taken for line token ``j`` misheard at the take's
