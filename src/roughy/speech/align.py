@@ -130,25 +130,45 @@ def word_fits(
         return None
     pcm = _pcm16(samples[first:last])
     _prime(pcm)
-    decoder = _decoder(batch=True)
-    symbols = [_symbol(decoder, word) for word in written]
-    if None in symbols:
-        return None
-    try:
-        _decode(decoder, _FIT, _sequence([s for s in symbols if s is not None]), pcm)
-        segments = decoder.seg()
-    except (RuntimeError, ValueError):
-        return None
-    if segments is None:
+    forced = _forced(pcm, written)
+    if forced is None:
         return None
     fits = [
-        (math.log(segment.ascore) / frames, frames / _FRAME_RATE)
-        for segment in segments
-        if _entry(segment.word) in symbols
-        and segment.ascore > 0
-        and (frames := segment.end_frame - segment.start_frame + 1) > 0
+        (math.log(ascore) / frames, frames / _FRAME_RATE)
+        for entry, first_frame, last_frame, ascore in forced.segments
+        if entry in forced.entries and ascore > 0 and (frames := last_frame - first_frame + 1) > 0
     ]
     return fits if len(fits) == len(written) else None
+
+
+@dataclass(frozen=True)
+class _Forced:
+    """Words force-aligned to audio in order (``_forced``)."""
+
+    entries: Sequence[str]  # the dictionary entries aligned
+    score: float  # the best path's score
+    segments: Sequence[tuple[str, int, int, float]]  # entry, first frame, last frame, ascore
+
+
+def _forced(pcm: bytes, words: Sequence[str]) -> _Forced | None:
+    """``words`` aligned to ``pcm`` by the batch decoder, one after another with nothing but
+    silence between them; None when a word has no dictionary entry or no path is found."""
+    decoder = _decoder(batch=True)
+    symbols = [_symbol(decoder, word) for word in words]
+    entries = [s for s in symbols if s is not None]
+    if not entries or len(entries) != len(symbols):
+        return None
+    try:
+        _decode(decoder, _FIT, _sequence(entries), pcm)
+        hypothesis = decoder.hyp()
+        segments = [
+            (_entry(s.word), s.start_frame, s.end_frame, s.ascore) for s in decoder.seg() or ()
+        ]
+    except (RuntimeError, ValueError):
+        return None
+    if hypothesis is None or not hypothesis.score > 0:
+        return None
+    return _Forced(entries, hypothesis.score, segments)
 
 
 def _entry(name: str) -> str:
@@ -169,18 +189,8 @@ def _prime(pcm: bytes) -> None:
 
 def _score(pcm: bytes, words: Sequence[str]) -> float | None:
     """The natural log of the best path's score aligning ``words`` to ``pcm``."""
-    decoder = _decoder(batch=True)
-    symbols = [_symbol(decoder, word) for word in words]
-    if not symbols or None in symbols:
-        return None
-    try:
-        _decode(decoder, _FIT, _sequence([s for s in symbols if s is not None]), pcm)
-        hypothesis = decoder.hyp()
-    except (RuntimeError, ValueError):
-        return None
-    if hypothesis is None or not hypothesis.score > 0:
-        return None
-    return math.log(hypothesis.score)
+    forced = _forced(pcm, words)
+    return math.log(forced.score) if forced is not None else None
 
 
 def _drifted(chunk: _Chunk, aligned: Sequence[Word]) -> bool:
