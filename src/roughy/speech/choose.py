@@ -2,9 +2,9 @@
 script's order in time. A DP over lines first covers as many lines as it can, then by policy
 prefers the *last* clean take or the *best* (highest match score, ties going to the later take).
 A take is clean when the ear says it was read right (``roughy.speech.ear``) or, where the ear
-cannot tell, it has no more errors than the line's best take, give or take ``CLEAN_MARGIN``: the
-recogniser's own slips ("making" for "baking") cost less than a misread word and recur alike in
-every take of a line.
+cannot tell, it has no more errors than the line's best take (of those the ear does not say
+were misread), give or take ``CLEAN_MARGIN``: the recogniser's own slips ("making" for
+"baking") cost less than a misread word and recur alike in every take of a line.
 """
 
 from __future__ import annotations
