@@ -2,9 +2,9 @@
 script's order in time. A DP over lines first covers as many lines as it can, then by policy
 prefers the *last* clean take or the *best* (highest match score, ties going to the later take).
 A take is clean when the ear says it was read right (``roughy.speech.ear``) or, where the ear
-cannot tell, it has no more errors than the line's best take (of those the ear does not say
-were misread), give or take ``CLEAN_MARGIN``: the recogniser's own slips ("making" for
-"baking") cost less than a misread word and recur alike in every take of a line.
+cannot tell, it has no more errors than the line's best take, give or take ``CLEAN_MARGIN``: the
+recogniser's own slips ("making" for "baking") cost less than a misread word and recur alike in
+every take of a line.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def choose_takes(
     best: tuple[int, int] = (0, -1)
     for line in sorted(by_line):
         ranked = _ranked(attempts, by_line[line])
-        fewest = _fewest_errors([attempts[n] for n in by_line[line]])
+        fewest = min(attempts[n].errors for n in by_line[line])
         scored = []
         for n in by_line[line]:
             first, last = spans[n]
@@ -58,15 +58,6 @@ def choose_takes(
         chosen.add(n)
         n = back[n]
     return chosen
-
-
-def _fewest_errors(takes: Sequence[Attempt]) -> float:
-    """The fewest errors of a line's takes, those the ear says were misread left out: the
-    recogniser wrote their misread words as the line has them, so their text sets no bar."""
-    return min(
-        (take.errors for take in takes if verdict(take) is not False),
-        default=min(take.errors for take in takes),
-    )
 
 
 def _clean(attempt: Attempt, fewest: float) -> bool:
