@@ -252,9 +252,10 @@ def test_a_misread_word_fits_the_script_worse_than_the_same_word_read_right(work
     said_right = "the quarterly report shows a steady rise in new customers"
     misread = said_right.replace("steady", "nearly")
     script = tokens(said_right)
-    fits = []
+    fits, spoken = [], []
     for said in (said_right, misread):
         clip = _make_clip(work / "compare.wav", [0.3, said, 0.3])
+        spoken.append(clip.events[0].end - clip.events[0].start)
         samples = load_audio(clip.path)
         found = word_fits(samples, 0.0, len(samples) / SAMPLE_RATE, script)
         assert found is not None and len(found) == len(script)
@@ -264,7 +265,8 @@ def test_a_misread_word_fits_the_script_worse_than_the_same_word_read_right(work
     assert right[steady][0] - wrong[steady][0] > OUTDONE
     assert wrong[steady][1] >= JUDGED
     assert all(w - r < EVEN for (r, _), (w, _) in zip(right, wrong, strict=True))
-    assert all(seconds > 0 for _, seconds in right)
+    # The words' seconds are the speech's, not the pauses around it.
+    assert sum(seconds for _, seconds in right) == pytest.approx(spoken[0], abs=0.1)
     assert word_fits(samples, 0.0, 1.0, []) is None  # nothing to align
     assert word_fits(samples, 1.0, 1.0, script) is None  # no audio
 

@@ -226,11 +226,12 @@ def _script_labels(
     }
     attempts = find_attempts(lines, spoken, hesitant_after, ends)
     listen, word_fits = ears
-    heard = Heard(spoken, items, owner, pause_after, *_sound_edges(items, sounds))
-    if listen is not None:
-        attempts = listen_to_takes(attempts, lines, heard, listen)
-    if word_fits is not None:
-        attempts = compare_takes(attempts, lines, heard, word_fits)
+    if listen is not None or word_fits is not None:
+        heard = Heard(spoken, items, owner, pause_after, *_sound_edges(items, sounds))
+        if listen is not None:
+            attempts = listen_to_takes(attempts, lines, heard, listen)
+        if word_fits is not None:
+            attempts = compare_takes(attempts, lines, heard, word_fits)
     attempts = [attempt for attempt in attempts if not attempt.unsure]
     chosen = choose_takes(attempts, policy, [(owner[a.first], owner[a.last]) for a in attempts])
     labels: list[Label | None] = [None] * len(items)
