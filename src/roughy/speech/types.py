@@ -65,6 +65,9 @@ class Decision:
     text: str | None = None  # None for pauses
     reason: DropReason | None = None  # set exactly when keep is False
     line: int | None = None  # 1-based script line this belongs to (or, for a retake, repeats)
+    # A doubt a reviewer should see: why something that looked like a retake or restart was
+    # kept (or dropped), in words. None when the decision is plain.
+    note: str | None = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,8 @@ class CutOptions:
     lead: float = 0.08  # kept before a take's first word
     tail: float = 0.16  # kept after a take's last word
     snap_window: float = 0.04  # cut points move to the quietest frame within ± this
+    remove_fillers: bool = True  # False: fillers stay (and are still reported)
+    remove_repeats: bool = True  # without a script, False keeps restarts and retakes too
 
 
 @dataclass(frozen=True)
