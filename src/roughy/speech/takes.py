@@ -21,7 +21,7 @@ from itertools import pairwise
 from roughy.speech.choose import choose_takes
 from roughy.speech.ear import Heard, compare_takes, listen_to_takes
 from roughy.speech.fillers import drawn_long, drawn_out, is_hesitation, with_fillers
-from roughy.speech.labels import Label, ends_sentence
+from roughy.speech.labels import KEPT, Label, ends_sentence
 from roughy.speech.script import compounds_apart, find_attempts, script_lines
 from roughy.speech.sentences import sentence_labels
 from roughy.speech.snap import (
@@ -116,13 +116,16 @@ def decide(
         ]
     else:
         fillers = [unsaid[k] or drawn_long(heard, k) for k in range(len(items))]
-        found, unwritten = sentence_labels(items, fillers), _Unwritten({}, {})
+        found = sentence_labels(items, fillers) if options.remove_repeats else _kept(fillers)
+        unwritten = _Unwritten({}, {})
+    # Fillers inside kept speech stay when they are not to be removed.
+    shortest = options.min_filler if options.remove_fillers else math.inf
     worded = several_sounds(spans, levels)
-    labels = with_fillers(items, fillers, found, options.min_filler, apart(spans, levels), worded)
+    labels = with_fillers(items, fillers, found, shortest, apart(spans, levels), worded)
     _keep_unwritten_starts(labels, items, fillers, unwritten.starts)
     if levels is not None:
         items, fillers, labels = _with_sounds(
-            items, fillers, labels, sounds, options.min_filler, unwritten
+            items, fillers, labels, sounds, shortest, unwritten
         )
     items = _refit_at_fillers(items, fillers, labels, levels)
     items, sounding = _without_phantoms(items, labels)
@@ -135,6 +138,10 @@ def decide(
     )
     decisions = _decisions(items, fillers, labels, segments, duration)
     return CutPlan(tuple(segments), tuple(decisions), tuple(missing))
+
+
+def _kept(fillers: Sequence[bool]) -> list[Label | None]:
+    return [None if filler else KEPT for filler in fillers]
 
 
 def _refit_at_fillers(
