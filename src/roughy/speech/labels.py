@@ -16,6 +16,7 @@ class Label:
     reason: DropReason | None = None
     line: int | None = None  # 1-based
     group: int | None = None  # items of one take, attempt or run of chatter share a group
+    note: str | None = None  # a doubt for a reviewer (``Decision.note``)
 
 
 KEPT = Label(keep=True)

@@ -1,64 +1,257 @@
-"""The decision without a script: the speech split into sentences, and a sentence whose
-beginning the next one says again dropped as a restart (a false start, or a retake when it
-says most of the next one too). Pure: words in, labels out.
+"""The decision without a script: what the speaker said again, and only that, goes.
+
+With no script to say what was meant, the one safe evidence of a restart is the speech itself:
+a stretch of words the speaker then says again. A stretch is dropped only when
+
+- the words right after it (a restart cue such as "sorry, let me start again" aside) say it
+  again from its first word, every content word of it in the same order and none replaced: a
+  changed noun, number, name or day is new content ("opens at nine on weekdays" / "opens at
+  ten on weekends" are two sentences, both kept), and only its last word may differ, where it
+  was cut off ("the mus-" / "the museum");
+- the two are close in time (``REPEAT_GAP``);
+- it is a restart by its form: two words or more said again, or one word with a hesitation
+  (a filler, a pause, a cue) before its repeat ("the... the museum"), never "that that".
+
+A stretch that stops short is a ``false_start``; one that ends its sentence, a ``retake``.
+When unsure, keep: a sentence that looked like the start of a retake but says something new,
+or was said again too late, is kept with a ``note`` saying why. Pure: words in, labels out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 from roughy.speech.labels import KEPT, Label, ends_sentence
 from roughy.speech.script import SENTENCE_PAUSE
 from roughy.speech.text import tokens
 from roughy.speech.types import DropReason, Word
 
-# A sentence is a restart of the next one when this share of its tokens recurs, in order, at
-# the next one's start; a retake (not a false start) when it also says this share of the next.
-RESTART_OVERLAP = 0.6
-REPEAT_SHARE = 0.8
+# The repeat starts at most this long after the stretch it repeats ends (cues and fillers
+# between them included): later, it may as well be a point made twice.
+REPEAT_GAP = 12.0
+# A stretch said again is at most this long.
+LONGEST_STRETCH = 30.0
+# A one-word stretch is a restart only with a hesitation this long (or a filler, or a cue)
+# before its repeat: "the... the museum", not "I know that that is".
+HESITATION = 0.25
+# The repeat may hold this many words more than the stretch it repeats (a word slipped in).
+SLACK = 2
+# A cut-off last word shares its first letters with the word it became ("mus" / "museum").
+CUT_OFF_LETTERS = 2
+# Words that carry no content of their own: one left out of a repeat loses nothing.
+FUNCTION_WORDS = frozenset(
+    {
+        *("a", "an", "the", "and", "or", "but", "so", "then", "well", "now", "just", "like"),
+        *("of", "to", "in", "on", "at", "for", "with", "from", "by", "as", "into", "onto"),
+        *("is", "are", "was", "were", "be", "been", "am", "it's", "that's", "there's"),
+        *("it", "this", "that", "these", "those", "there", "here", "we", "you", "i", "they"),
+        *("he", "she", "me", "us", "them", "my", "our", "your", "his", "her", "their", "its"),
+        *("do", "does", "did", "have", "has", "had", "will", "would", "can", "could", "okay"),
+        *("i'm", "we're", "you're", "they're", "let's", "we'll", "i'll", "very", "really"),
+    }
+)
+# What a speaker says between a false start and its restart.
+CUES = tuple(
+    tuple(cue.split())
+    for cue in (
+        "sorry about that",
+        "sorry",
+        "let me start again",
+        "let me start over",
+        "let me try that again",
+        "let me try again",
+        "let me say that again",
+        "let me do that again",
+        "let me rephrase that",
+        "let me rephrase",
+        "start again",
+        "one more time",
+        "take two",
+        "scratch that",
+        "hold on",
+        "no wait",
+        "wait",
+        "oops",
+        "again",
+        "i mean",
+        "okay",
+    )
+)
+
+
+@dataclass(frozen=True)
+class _Said:
+    """The spoken tokens (fillers aside): what each says, the item it is part of, and
+    whether a hesitation (a filler, or a pause of ``HESITATION``) comes before it."""
+
+    text: list[str]
+    owner: list[int]
+    hesitant: list[bool]
+    ends: list[bool]  # the token ends a sentence (punctuation, or a long pause after it)
 
 
 def sentence_labels(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label | None]:
-    """Each word's label (fillers' None): kept, unless its sentence is a restart of the next."""
-    sentences = _sentences(items, fillers)
-    said = [[t for k in sentence for t in tokens(items[k].text)] for sentence in sentences]
+    """Each word's label (fillers' None): kept, unless the words after it say it again."""
+    said = _said(items, fillers)
+    found: list[Label | None] = [None] * len(said.text)
+    floor = 0  # a stretch never reaches back past the last repeat found
+    for j in range(1, len(said.text)):
+        repeat = _restart_at(said, items, j, floor)
+        if repeat is None:
+            continue
+        first, reason = repeat
+        label = Label(keep=False, reason=reason, group=j)
+        for p in range(first, j):
+            found[p] = label
+        floor = j
     labels: list[Label | None] = [None] * len(items)
-    for s, sentence in enumerate(sentences):
-        reason = _restart(said[s], said[s + 1]) if s + 1 < len(sentences) else None
-        label = KEPT if reason is None else Label(keep=False, reason=reason, group=s)
-        for k in sentence:
-            labels[k] = label
+    notes = _doubts(said, items, found)
+    for p, k in enumerate(said.owner):
+        labels[k] = found[p] or (Label(keep=True, note=notes[p]) if p in notes else KEPT)
     return labels
 
 
-def _sentences(items: Sequence[Word], fillers: Sequence[bool]) -> list[list[int]]:
-    """Words (fillers aside) split at sentence punctuation and at long silences."""
-    sentences: list[list[int]] = []
+def _said(items: Sequence[Word], fillers: Sequence[bool]) -> _Said:
+    text: list[str] = []
+    owner: list[int] = []
+    hesitant: list[bool] = []
     previous: int | None = None
-    filled = 0.0  # filler time since the previous word
+    filled = False
     for k, word in enumerate(items):
         if fillers[k]:
-            filled += word.end - word.start
+            filled = True
             continue
-        if previous is None or (
-            ends_sentence(items[previous].text.strip())
-            or word.start - items[previous].end - filled >= SENTENCE_PAUSE
-        ):
-            sentences.append([])
-        sentences[-1].append(k)
-        previous, filled = k, 0.0
-    return sentences
+        for n, token in enumerate(tokens(word.text)):
+            text.append(token)
+            owner.append(k)
+            pause = word.start - items[previous].end if previous is not None else 0.0
+            hesitant.append(n == 0 and (filled or pause >= HESITATION))
+        previous, filled = k, False
+    ends = [
+        p + 1 == len(text)
+        or (owner[p + 1] != owner[p] and ends_sentence(items[owner[p]].text))
+        or items[owner[p + 1]].start - items[owner[p]].end >= SENTENCE_PAUSE
+        for p in range(len(text))
+    ]
+    return _Said(text, owner, hesitant, ends)
 
 
-def _restart(said: list[str], then: list[str]) -> DropReason | None:
-    """Whether ``then`` (the next sentence) starts over what ``said`` began, and how."""
-    if not said or not then or said[0] not in then[:2]:
-        return None
-    if len(said) == 1:
-        return "false_start" if said[0] == then[0] else None
-    matcher = SequenceMatcher(None, said, then[: len(said) + 2], autojunk=False)
-    overlap = sum(block.size for block in matcher.get_matching_blocks())
-    if overlap < RESTART_OVERLAP * len(said):
-        return None
-    return "retake" if overlap >= REPEAT_SHARE * len(then) else "false_start"
+def _restart_at(
+    said: _Said, items: Sequence[Word], j: int, floor: int
+) -> tuple[int, DropReason] | None:
+    """The first token of the stretch that the words from token ``j`` on say again, if any
+    (restart cues between the two go with it), and why it goes. The longest stretch wins.
+
+    The repeat must begin where the speech broke off: after a hesitation, a sentence's end
+    or a cue; only two words or more said again word for word need no break ("to the, to
+    the store")."""
+    for end in _stretch_ends(said, j):
+        if items[said.owner[j]].start - items[said.owner[end]].end > REPEAT_GAP:
+            continue
+        broke_off = end + 1 < j or said.hesitant[j] or said.ends[end]
+        best: int | None = None
+        for first in range(end, floor - 1, -1):
+            if items[said.owner[end]].end - items[said.owner[first]].start > LONGEST_STRETCH:
+                break
+            if said.text[first] != said.text[j]:
+                continue
+            if any(said.ends[first:end]) and not (first == 0 or said.ends[first - 1]):
+                continue  # across a sentence's end, only whole sentences are said again
+            stretch = said.text[first : end + 1]
+            exact = len(stretch) > 1 and said.text[j : j + len(stretch)] == stretch
+            if not (broke_off or exact):
+                continue
+            if _repeated(stretch, said.text[j : j + len(stretch) + SLACK]) is None:
+                best = first
+        if best is not None:
+            return best, "retake" if _whole(said, best, end, j) else "false_start"
+    return None
+
+
+def _whole(said: _Said, first: int, end: int, j: int) -> bool:
+    """Whether the stretch ``first..end`` is its repeat's whole sentence, not a start of it
+    that stopped short."""
+    if not said.ends[end] or said.text[end] not in said.text[j : j + end - first + 1 + SLACK]:
+        return False  # it stopped short, or was cut off in its last word
+    stop = next((p for p in range(j, len(said.text)) if said.ends[p]), len(said.text) - 1)
+    return stop - j + 1 <= end - first + 1 + SLACK
+
+
+def _stretch_ends(said: _Said, j: int) -> list[int]:
+    """Where a stretch repeated from token ``j`` may end: right before it, or before the
+    restart cues that lead up to it."""
+    out = [j - 1]
+    at = j
+    while True:
+        cue = next((c for c in CUES if tuple(said.text[max(0, at - len(c)) : at]) == c), None)
+        if cue is None or at - len(cue) <= 0:
+            return out
+        at -= len(cue)
+        out.append(at - 1)
+
+
+def _repeated(stretch: Sequence[str], then: Sequence[str]) -> tuple[str, str] | None:
+    """None when ``then`` says ``stretch`` again from its first word, every content word in
+    order and none replaced (its last word may be a cut-off start of the word it became);
+    else the first word of the stretch that ``then`` does not say, and what it says there."""
+    if not then or not stretch:
+        return ("", "")
+    if stretch[0] != then[0]:
+        return (stretch[0], then[0])
+    matcher = SequenceMatcher(None, stretch, then, autojunk=False)
+    matched: dict[int, int] = {}
+    for block in matcher.get_matching_blocks():
+        for n in range(block.size):
+            matched[block.a + n] = block.b + n
+    at = 0  # where in ``then`` the stretch has got to
+    for q, word in enumerate(stretch):
+        if q in matched:
+            at = matched[q] + 1
+            continue
+        instead = then[at] if at < len(then) else ""
+        if q == len(stretch) - 1 and _cut_off(word, instead):
+            continue
+        if word not in FUNCTION_WORDS:
+            return (word, instead)
+    return None
+
+
+def _cut_off(word: str, became: str) -> bool:
+    """Whether ``word`` may be the start of ``became``, cut off."""
+    if not became or len(word) >= len(became):
+        return False
+    return became.startswith(word) or word[:CUT_OFF_LETTERS] == became[:CUT_OFF_LETTERS]
+
+
+def _doubts(said: _Said, items: Sequence[Word], found: Sequence[Label | None]) -> dict[int, str]:
+    """Notes on kept sentences that the next sentence begins like: why they stay."""
+    notes: dict[int, str] = {}
+    starts = [0] + [p + 1 for p in range(len(said.text) - 1) if said.ends[p]]
+    for first, then in pairwise(starts):
+        stretch = said.text[first:then]
+        if found[first] is not None or len(stretch) < 2:
+            continue
+        following = said.text[then : then + len(stretch) + SLACK]
+        shared = SequenceMatcher(None, stretch, following, autojunk=False).find_longest_match()
+        if following[:1] != stretch[:1] or 2 * shared.size < len(stretch) - 1:
+            continue
+        differs = _repeated(stretch, following)
+        gap = items[said.owner[then]].start - items[said.owner[then - 1]].end
+        if differs is not None:
+            word, instead = differs
+            note = (
+                f'Kept: the next sentence begins the same way but says "{instead}" where this '
+                f'says "{word}", so it is new content, not a retake.'
+                if instead
+                else f'Kept: the next sentence begins the same way but does not say "{word}".'
+            )
+        elif gap > REPEAT_GAP:
+            note = f"Kept: said again {gap:.1f} s later, too far apart to be a retake."
+        else:
+            continue
+        for p in range(first, then):
+            notes[p] = note
+    return notes

@@ -439,7 +439,14 @@ def _decisions(
             kind: DecisionKind = "filler" if fillers[gap] else "word"
             out.append(
                 Decision(
-                    kind, word.start, word.end, label.keep, word.text, label.reason, label.line
+                    kind,
+                    word.start,
+                    word.end,
+                    label.keep,
+                    word.text,
+                    label.reason,
+                    label.line,
+                    label.note,
                 )
             )
     return out
