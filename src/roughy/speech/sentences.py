@@ -152,7 +152,7 @@ def _restart_at(
         if items[said.owner[j]].start - items[said.owner[end]].end > REPEAT_GAP:
             continue
         broke_off = end + 1 < j or said.hesitant[j] or said.ends[end]
-        best: int | None = None
+        best: tuple[int, int] | None = None  # first token, reach of its repeat
         for first in range(end, floor - 1, -1):
             if items[said.owner[end]].end - items[said.owner[first]].start > LONGEST_STRETCH:
                 break
@@ -164,20 +164,22 @@ def _restart_at(
             exact = len(stretch) > 1 and said.text[j : j + len(stretch)] == stretch
             if not (broke_off or exact):
                 continue
-            if _repeated(stretch, said.text[j : j + len(stretch) + SLACK]) is None:
-                best = first
+            match = _repeated(stretch, said.text[j : j + len(stretch) + SLACK])
+            if match.differs is None:
+                best = first, match.reach
         if best is not None:
-            return best, "retake" if _whole(said, best, end, j) else "false_start"
+            first, reach = best
+            return first, "retake" if _whole(said, first, end, j, reach) else "false_start"
     return None
 
 
-def _whole(said: _Said, first: int, end: int, j: int) -> bool:
-    """Whether the stretch ``first..end`` is its repeat's whole sentence, not a start of it
-    that stopped short."""
-    if not said.ends[end] or said.text[end] not in said.text[j : j + end - first + 1 + SLACK]:
-        return False  # it stopped short, or was cut off in its last word
+def _whole(said: _Said, first: int, end: int, j: int, reach: int) -> bool:
+    """Whether the stretch ``first..end``, said again in ``reach`` tokens from ``j``, is
+    all that its repeat's sentence says: a retake, not a start that stopped short."""
+    if not said.ends[end]:
+        return False
     stop = next((p for p in range(j, len(said.text)) if said.ends[p]), len(said.text) - 1)
-    return stop - j + 1 <= end - first + 1 + SLACK
+    return stop + 1 <= j + reach and said.text[end] == said.text[j + reach - 1]
 
 
 def _stretch_ends(said: _Said, j: int) -> list[int]:
@@ -193,14 +195,23 @@ def _stretch_ends(said: _Said, j: int) -> list[int]:
         out.append(at - 1)
 
 
-def _repeated(stretch: Sequence[str], then: Sequence[str]) -> tuple[str, str] | None:
-    """None when ``then`` says ``stretch`` again from its first word, every content word in
-    order and none replaced (its last word may be a cut-off start of the word it became);
-    else the first word of the stretch that ``then`` does not say, and what it says there."""
+@dataclass(frozen=True)
+class _Match:
+    """How ``then`` says a stretch again: ``reach``, the tokens of ``then`` up to the stretch's
+    last word said again; or ``differs``, the first word of the stretch that ``then`` does not
+    say and what it says there."""
+
+    reach: int = 0
+    differs: tuple[str, str] | None = None
+
+
+def _repeated(stretch: Sequence[str], then: Sequence[str]) -> _Match:
+    """Whether ``then`` says ``stretch`` again from its first word, every content word in
+    order and none replaced (its last word may be a cut-off start of the word it became)."""
     if not then or not stretch:
-        return ("", "")
+        return _Match(differs=("", ""))
     if stretch[0] != then[0]:
-        return (stretch[0], then[0])
+        return _Match(differs=(stretch[0], then[0]))
     matcher = SequenceMatcher(None, stretch, then, autojunk=False)
     matched: dict[int, int] = {}
     for block in matcher.get_matching_blocks():
@@ -213,10 +224,10 @@ def _repeated(stretch: Sequence[str], then: Sequence[str]) -> tuple[str, str] | 
             continue
         instead = then[at] if at < len(then) else ""
         if q == len(stretch) - 1 and _cut_off(word, instead):
-            continue
-        if word not in FUNCTION_WORDS:
-            return (word, instead)
-    return None
+            at += 1
+        elif word not in FUNCTION_WORDS:
+            return _Match(differs=(word, instead))
+    return _Match(reach=at)
 
 
 def _cut_off(word: str, became: str) -> bool:
@@ -238,7 +249,7 @@ def _doubts(said: _Said, items: Sequence[Word], found: Sequence[Label | None]) -
         shared = SequenceMatcher(None, stretch, following, autojunk=False).find_longest_match()
         if following[:1] != stretch[:1] or 2 * shared.size < len(stretch) - 1:
             continue
-        differs = _repeated(stretch, following)
+        differs = _repeated(stretch, following).differs
         gap = items[said.owner[then]].start - items[said.owner[then - 1]].end
         if differs is not None:
             word, instead = differs
