@@ -1281,3 +1281,25 @@ def test_a_long_article_between_pauses_is_a_hesitation_that_still_matches_the_li
     plan = rec.decide("The.")
     assert plan.missing_lines == ()
     assert kept_text(plan) == "the"
+
+
+@pytest.mark.parametrize("parted", [False, True])
+def test_a_word_made_up_from_the_sound_of_a_takes_end_stays_with_the_take(parted: bool) -> None:
+    """Whisper at times writes a word over the fading end of a take ("moving. It's"), which
+    the take does not have and so drops. With no break in the sound between the two, a cut
+    there would clip the take's last word: the word stays, with a note. Parted by a breath,
+    it goes."""
+    rec = Recording().say(LINE1, then=0.05).say("It's", then=2.0)
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    words = rec.words
+    levels[int(words[0].start / FRAME_SECONDS) : math.ceil(words[-1].end / FRAME_SECONDS)] = 0.5
+    if parted:
+        levels[
+            round(words[-2].end / FRAME_SECONDS) - 3 : round(words[-1].start / FRAME_SECONDS) + 3
+        ] = 0.01
+    plan = decide(words, LINE1, duration=rec.duration, levels=levels)
+    check_consistent(plan, words, rec.duration, as_given=False)
+    made_up = items(plan)[-1]
+    assert made_up.text == "It's"
+    assert made_up.keep != parted
+    assert (made_up.note is not None) != parted

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from roughy.speech.sentences import REPEAT_GAP
 from roughy.speech.takes import decide
-from roughy.speech.types import CutOptions, CutPlan
+from roughy.speech.types import FRAME_SECONDS, CutOptions, CutPlan
 from tests.speech.recording import (
     Recording,
     check_consistent,
@@ -196,3 +199,24 @@ def test_sentences_on_one_template_with_different_content_are_never_dropped(
     kept = kept_text(plan)
     for first, second in set(fillings):
         assert f"The train to {first} leaves on {second} at noon." in kept
+
+
+@pytest.mark.parametrize("parted", [False, True])
+def test_words_said_again_stay_when_no_break_in_the_sound_parts_them(parted: bool) -> None:
+    """A cut is never placed inside one stretch of sound: where the levels show no break
+    around the words said again, they stay (with a note); with breaks, they go."""
+    rec = Recording().say("We walked", then=0.12).say("to the,", then=0.12).say("to the station.")
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    words = rec.words
+    levels[int(words[0].start / FRAME_SECONDS) : math.ceil(words[-1].end / FRAME_SECONDS)] = 0.5
+    if parted:
+        for k in (1, 3):
+            quiet = (words[k].end, words[k + 1].start)
+            levels[math.ceil(quiet[0] / FRAME_SECONDS) : int(quiet[1] / FRAME_SECONDS)] = 0.01
+    plan = decide(words, None, duration=rec.duration, levels=levels)
+    check_consistent(plan, words, rec.duration)
+    if parted:
+        assert dropped(plan) == "to the,"
+    else:
+        assert dropped(plan) == ""
+        assert all("no pause" in (d.note or "") for d in items(plan)[2:4])

@@ -121,8 +121,11 @@ def decide(
     # Fillers inside kept speech stay when they are not to be removed.
     shortest = options.min_filler if options.remove_fillers else math.inf
     worded = several_sounds(spans, levels)
-    labels = with_fillers(items, fillers, found, shortest, apart(spans, levels), worded)
+    parted = apart(spans, levels)
+    labels = with_fillers(items, fillers, found, shortest, parted, worded)
     _keep_unwritten_starts(labels, items, fillers, unwritten.starts)
+    if levels is not None:
+        _keep_what_runs_on(labels, items, fillers, parted)
     if levels is not None:
         items, fillers, labels = _with_sounds(
             items, fillers, labels, sounds, shortest, unwritten
@@ -313,6 +316,34 @@ def _keep_unwritten_starts(
                 break
             labels[k] = labels[at]
             k -= 1
+
+
+def _keep_what_runs_on(
+    labels: list[Label], items: Sequence[Word], fillers: Sequence[bool], parted: Sequence[bool]
+) -> None:
+    """Dropped words that run on into a kept word, with no break in the levels between them
+    (``snap.apart``) and no more than ``RUNS_ON`` of pause, go with it: they are one stretch
+    of sound, and a cut between them would clip speech. Most often the recogniser misheard
+    a take's first word and it was dropped with the attempt before, or made up a word from
+    the sound of a take's last one. When unsure, keep. Words the aligner found no sound for
+    (``SOUNDLESS``) are not joined: they were made up in a pause."""
+    note = "Kept: runs on into kept speech with no pause, so a cut here would clip a word."
+
+    def joined(a: int, b: int) -> bool:
+        dropped = b if labels[a].keep else a
+        sounds = items[dropped].end - items[dropped].start > SOUNDLESS
+        return sounds and not parted[a] and items[b].start - items[a].end <= RUNS_ON
+
+    for k in range(len(items)):  # forwards: a kept word's end runs on
+        if labels[k].keep and not fillers[k] and k + 1 < len(items):
+            after = k + 1
+            if not labels[after].keep and not fillers[after] and joined(k, after):
+                labels[after] = replace(labels[k], note=note)
+    for k in reversed(range(len(items))):  # backwards: a kept word's start
+        if labels[k].keep and not fillers[k] and k > 0:
+            before = k - 1
+            if not labels[before].keep and not fillers[before] and joined(before, k):
+                labels[before] = replace(labels[k], note=note)
 
 
 def _keep_murmurs(
