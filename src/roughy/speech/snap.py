@@ -27,6 +27,7 @@ Levels = NDArray[np.floating[Any]]
 LOUD = 0.1
 QUIET_RUN = 0.08  # quiet this long ends the sound a cut moves out of
 SILENT_RUN = 0.3  # no word holds a silence this long at its edge (see ``trimmed``)
+EDGE_RUN = 0.05  # quiet this long at a word's edge is not its sound (see ``on_sound``)
 # Two words that touch with a quiet run this long inside one of them, near where they meet,
 # were misplaced by the aligner: the pause lies there (see ``refit``). Longer than the closure
 # of a stop consonant.
@@ -135,6 +136,36 @@ def trimmed(
         lead = _run_length(quiet[first:last])
         if lead >= longest:
             start = min(end, (first + lead) * FRAME_SECONDS)
+        out.append((start, end))
+    return out
+
+
+def on_sound(
+    spans: Sequence[tuple[float, float]], levels: Levels | None
+) -> list[tuple[float, float]]:
+    """Word edges moved in to where the word's sound is: off quiet of ``EDGE_RUN`` or more at
+    its start or its end (a word keeps one frame at least).
+
+    The recogniser's and the aligner's edges run on into the pauses around a word; pauses
+    measured between them come out short, and a kept pause longer than the cut asks. The
+    cut's lead and tail (``CutOptions``) go around the sound, so a soft ending under the
+    loudness bar is still kept."""
+    if levels is None or len(levels) == 0:
+        return list(spans)
+    quiet = np.asarray(levels) < _loud_level(levels)
+    shortest = round(EDGE_RUN / FRAME_SECONDS)
+    out = []
+    for start, end in spans:
+        first, last = math.ceil(start / FRAME_SECONDS - 1e-9), int(end / FRAME_SECONDS + 1e-9)
+        frames = quiet[first:last]
+        if last - first <= 1 or frames.all():
+            out.append((start, end))
+            continue
+        lead, tail = _run_length(frames), _run_length(frames[::-1])
+        if lead >= shortest:
+            start = (first + lead) * FRAME_SECONDS
+        if tail >= shortest:
+            end = (last - tail) * FRAME_SECONDS
         out.append((start, end))
     return out
 

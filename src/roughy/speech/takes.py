@@ -30,6 +30,7 @@ from roughy.speech.snap import (
     Levels,
     apart,
     cut_segments,
+    on_sound,
     reattached,
     refit,
     several_sounds,
@@ -131,6 +132,7 @@ def decide(
             items, fillers, labels, sounds, shortest, unwritten
         )
     items = _refit_at_fillers(items, fillers, labels, levels)
+    items = _on_sound(items, levels)
     items, sounding = _without_phantoms(items, labels)
     segments = cut_segments(
         [(items[k].start, items[k].end) for k in sounding],
@@ -157,6 +159,13 @@ def _refit_at_fillers(
         for k in range(1, len(items))
     ]
     spans = refit([(w.start, w.end) for w in items], levels, FILLER_BREAK, where)
+    return [replace(w, start=a, end=b) for w, (a, b) in zip(items, spans, strict=True)]
+
+
+def _on_sound(items: Sequence[Word], levels: Levels | None) -> list[Word]:
+    """Items with their edges where their sound is (``snap.on_sound``): the pauses the cut
+    keeps are measured on the sound, not on the recogniser's guess."""
+    spans = on_sound([(w.start, w.end) for w in items], levels)
     return [replace(w, start=a, end=b) for w, (a, b) in zip(items, spans, strict=True)]
 
 
