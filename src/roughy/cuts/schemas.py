@@ -79,6 +79,11 @@ class DecisionOut(BaseModel):
     line: int | None = Field(
         description="The script line (1-based) it belongs to, or for a retake, the line repeated."
     )
+    note: str | None = Field(
+        default=None,
+        description="A doubt for a reviewer (ours): why something that looked like a retake or "
+        "a restart was kept, or another doubt; null when the decision is plain.",
+    )
 
 
 class Decisions(BaseModel):

@@ -181,6 +181,7 @@ def _decision_row(d: Decision) -> dict[str, object]:
         "keep": d.keep,
         "reason": d.reason,
         "line": d.line,
+        "note": d.note,
     }
 
 
