@@ -132,8 +132,15 @@ def _field_name(loc: Sequence[Any]) -> str:
     return ".".join(["body", *parts])
 
 
+# Messages in the client's terms: Pydantic names a nested object's expected type by its class.
+_MESSAGE_OF_TYPE = {
+    "model_type": "Input should be an object",
+    "dict_type": "Input should be an object",
+}
+
+
 def _validation_message(err: Mapping[str, Any]) -> str:
-    msg = str(err.get("msg", "Invalid value."))
+    msg = _MESSAGE_OF_TYPE.get(str(err.get("type")), str(err.get("msg", "Invalid value.")))
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     return msg if msg.endswith(".") else msg + "."
