@@ -11,6 +11,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 GIB = 1024**3
+# The bounds of a cut's options, in a request and in the settings that are their defaults.
+MAX_PAUSE_LIMIT_SECONDS = 60.0
+PADDING_LIMIT_SECONDS = 5.0
 
 
 class Settings(BaseSettings):
@@ -87,11 +90,36 @@ class Settings(BaseSettings):
         default=True,
         description="Transcribe each asset once it is ready, so its first cut is quick.",
     )
+    # The defaults of a cut's options (``POST /v1/cuts`` ``options``): a cut that leaves one
+    # out takes it from here, within the same bounds a request has.
     cut_policy: Literal["last", "best"] = Field(
         default="last", description="Which complete take of a script line a cut keeps."
     )
     cut_max_pause_seconds: float = Field(
-        default=0.4, gt=0, description="Longer pauses inside kept speech are shortened to this."
+        default=0.4,
+        gt=0,
+        le=MAX_PAUSE_LIMIT_SECONDS,
+        description="Longer pauses inside kept speech are shortened to this.",
+    )
+    cut_padding_before_seconds: float = Field(
+        default=0.08,
+        ge=0,
+        le=PADDING_LIMIT_SECONDS,
+        description="Kept before the first word of each kept stretch of speech.",
+    )
+    cut_padding_after_seconds: float = Field(
+        default=0.16,
+        ge=0,
+        le=PADDING_LIMIT_SECONDS,
+        description="Kept after the last word of each kept stretch of speech.",
+    )
+    cut_remove_fillers: bool = Field(
+        default=True, description="Cut out fillers (um, uh) inside kept speech."
+    )
+    cut_remove_repeats: bool = Field(
+        default=True,
+        description="Without a script, drop a sentence the next one starts over (a restart or "
+        "a retake).",
     )
     cut_min_filler_seconds: float = Field(
         default=0.12, ge=0, description="Fillers (um, uh) at least this long are cut out."

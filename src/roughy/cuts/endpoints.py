@@ -24,7 +24,8 @@ RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
     response_model=CutOut,
     responses={
         200: {
-            "description": "This asset was cut with this script before: that cut.",
+            "description": "This asset was cut with this script and these options before: "
+            "that cut.",
             "model": CutOut,
         },
         201: {
@@ -51,7 +52,8 @@ def create_cut(
         raise ApiError("not_found", "Asset not found.")
     with rt.db.session() as session:
         asset = service.cuttable(session, account, asset_id)
-        cut, created = service.create(session, asset, body.script)
+        given = body.options.given() if body.options is not None else {}
+        cut, created = service.create(session, rt.settings, asset, body.script, given)
         if created:
             tasks.order(rt, session, cut, asset)
     out = CutOut.of(cut).model_dump(mode="json")

@@ -16,8 +16,8 @@ class Cut(Base):
 
     __tablename__ = "cuts"
     __table_args__ = (
-        # A repeated POST of the same script on the same asset finds this cut again.
-        UniqueConstraint("asset_id", "script_key", name="uq_cuts_asset_script"),
+        # A repeated POST of the same script and options on the same asset finds this cut again.
+        UniqueConstraint("asset_id", "inputs_key", name="uq_cuts_asset_inputs"),
         Index("ix_cuts_account_created", "account_id", "created_at"),
     )
 
@@ -26,7 +26,11 @@ class Cut(Base):
     project_id: Mapped[str] = mapped_column(ID, ForeignKey("projects.id", ondelete="CASCADE"))
     asset_id: Mapped[str] = mapped_column(ID, ForeignKey("assets.id", ondelete="CASCADE"))
     script: Mapped[str | None] = mapped_column(Text)
-    script_key: Mapped[str] = mapped_column(String(64))  # sha256 of the script, "" for none
+    # The options it is decided with, every one resolved (the request's over the server's
+    # defaults), by their API names: cuts.schemas.CutOptionsOut.
+    options: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # sha256 of the script and the options (cuts.service.inputs_key).
+    inputs_key: Mapped[str] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(16), default="pending")
     # [[start, end], ...] in seconds on the source timeline, once completed.
     segments: Mapped[list[list[float]] | None] = mapped_column(JSON)

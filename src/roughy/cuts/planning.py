@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from roughy.cuts import service
 from roughy.cuts.models import Cut
@@ -21,11 +22,17 @@ if TYPE_CHECKING:
 log = logging.getLogger("roughy.cuts")
 
 
-def options(settings: Settings) -> CutOptions:
+def options(chosen: Mapping[str, Any], settings: Settings) -> CutOptions:
+    """The engine's options for a cut's stored ``options`` (resolved when it was ordered, by
+    their API names); the shortest filler cut out is the server's."""
     return CutOptions(
-        policy=settings.cut_policy,
-        max_pause=settings.cut_max_pause_seconds,
+        policy=chosen["take"],
+        max_pause=chosen["max_pause_seconds"],
         min_filler=settings.cut_min_filler_seconds,
+        lead=chosen["padding_before_seconds"],
+        tail=chosen["padding_after_seconds"],
+        remove_fillers=chosen["remove_fillers"],
+        remove_repeats=chosen["remove_repeats"],
     )
 
 
@@ -61,7 +68,7 @@ def settle(rt: Runtime, cut_id: str) -> None:
             cut.script,
             duration=duration,
             levels=levels,
-            options=options(rt.settings),
+            options=options(cut.options, rt.settings),
             listen=listen,
             word_fits=word_fits,
         )

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
+from roughy.config import MAX_PAUSE_LIMIT_SECONDS, PADDING_LIMIT_SECONDS
 from roughy.cuts.models import Cut
 from roughy.schemas import Timestamp, format_duration, format_seconds, storable
 
@@ -12,6 +13,74 @@ DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
 MAX_SCRIPT_CHARS = 100_000
 
 Script = Annotated[str, Field(max_length=MAX_SCRIPT_CHARS), AfterValidator(storable)]
+TakePolicy = Literal["last", "best"]
+
+# What each option does, for the request and for the cut that echoes it.
+_MAX_PAUSE = "A pause inside kept speech longer than this is shortened to this, in seconds."
+_PADDING_BEFORE = "Kept before the first word of each kept stretch of speech, in seconds."
+_PADDING_AFTER = "Kept after the last word of each kept stretch of speech, in seconds."
+_REMOVE_FILLERS = (
+    "Cut out fillers (um, uh) inside kept speech; false keeps them (they are still reported)."
+)
+_TAKE = (
+    "Which complete take of a script line is kept: the last, or the best (the closest to the "
+    "line, ties to the last)."
+)
+_REMOVE_REPEATS = (
+    "Without a script, drop a sentence the next one starts over (a false start, a restart or "
+    "a retake); false keeps every sentence. With a script, takes are chosen all the same."
+)
+_DEFAULT = " Omitted or null: the server's default."
+
+
+class CutOptionsIn(BaseModel):
+    """How to cut (ours). Every option is optional; an omitted one is the server's default."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    max_pause_seconds: float | None = Field(
+        default=None,
+        gt=0,
+        le=MAX_PAUSE_LIMIT_SECONDS,
+        allow_inf_nan=False,
+        strict=True,
+        description=_MAX_PAUSE + f" More than 0, at most {MAX_PAUSE_LIMIT_SECONDS:g}." + _DEFAULT,
+    )
+    padding_before_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=PADDING_LIMIT_SECONDS,
+        allow_inf_nan=False,
+        strict=True,
+        description=_PADDING_BEFORE + f" 0 to {PADDING_LIMIT_SECONDS:g}." + _DEFAULT,
+    )
+    padding_after_seconds: float | None = Field(
+        default=None,
+        ge=0,
+        le=PADDING_LIMIT_SECONDS,
+        allow_inf_nan=False,
+        strict=True,
+        description=_PADDING_AFTER + f" 0 to {PADDING_LIMIT_SECONDS:g}." + _DEFAULT,
+    )
+    remove_fillers: StrictBool | None = Field(default=None, description=_REMOVE_FILLERS + _DEFAULT)
+    take: TakePolicy | None = Field(default=None, description=_TAKE + _DEFAULT)
+    remove_repeats: StrictBool | None = Field(default=None, description=_REMOVE_REPEATS + _DEFAULT)
+
+    def given(self) -> dict[str, Any]:
+        """The options the request set."""
+        return self.model_dump(exclude_none=True)
+
+
+class CutOptionsOut(BaseModel):
+    """The options a cut was decided with (ours): the request's, the server's defaults for the
+    rest. Posted back as `options`, they order the same cut."""
+
+    max_pause_seconds: float = Field(description=_MAX_PAUSE)
+    padding_before_seconds: float = Field(description=_PADDING_BEFORE)
+    padding_after_seconds: float = Field(description=_PADDING_AFTER)
+    remove_fillers: bool = Field(description=_REMOVE_FILLERS)
+    take: TakePolicy = Field(description=_TAKE)
+    remove_repeats: bool = Field(description=_REMOVE_REPEATS)
 
 
 class CutCreate(BaseModel):
@@ -19,7 +88,13 @@ class CutCreate(BaseModel):
     script: Script | None = Field(
         default=None,
         description="What the speaker meant to say, one line per script line (≤ 100 000 "
-        "characters); null cuts by the speech alone. The same script on the same asset is the "
+        "characters); null cuts by the speech alone. The same script with the same options on "
+        "the same asset is the same cut.",
+    )
+    options: CutOptionsIn | None = Field(
+        default=None,
+        description="How to cut (ours); omitted, null or {}: the server's defaults. The same "
+        "script and the same options (once defaults are filled in) on the same asset are the "
         "same cut.",
     )
 
@@ -34,6 +109,10 @@ class CutOut(BaseModel):
     asset_id: str
     state: CutState
     script: str | None
+    options: CutOptionsOut = Field(
+        description="The options it is cut with: those asked for, the server's defaults for "
+        "the rest."
+    )
     segments: list[Segment] | None = Field(
         description="The kept spans of the source, in order; null until completed."
     )
@@ -56,6 +135,7 @@ class CutOut(BaseModel):
             asset_id=cut.asset_id,
             state=cut.state,
             script=cut.script,
+            options=CutOptionsOut.model_validate(cut.options),
             segments=None
             if segments is None
             else [Segment(start=format_seconds(a), end=format_seconds(b)) for a, b in segments],

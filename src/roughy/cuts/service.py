@@ -1,11 +1,16 @@
 """Cuts: ordering one, listing them, and every change of a cut's state.
 
-A cut is idempotent on (asset, script): the same script on the same asset is the same cut.
+A cut is idempotent on (asset, script, options): the same script with the same options on the
+same asset is the same cut. Options are compared resolved: the ones a request leaves out are the
+server's defaults then, so leaving one out and giving its default are the same.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,13 +26,52 @@ from roughy.events import service as events
 from roughy.schemas import format_seconds
 from roughy.speech.types import CutPlan, Decision
 
+if TYPE_CHECKING:
+    from roughy.config import Settings
+
 OPEN = ("pending", "processing")
 # How long a client should wait before asking again while the asset is being prepared.
 RETRY_AFTER_SECONDS = 10
 
 
-def script_key(script: str | None) -> str:
-    return "" if script is None else hashlib.sha256(script.encode()).hexdigest()
+def default_options(settings: Settings) -> dict[str, Any]:
+    """The options of a cut that asks for none: the server's settings."""
+    return {
+        "max_pause_seconds": settings.cut_max_pause_seconds,
+        "padding_before_seconds": settings.cut_padding_before_seconds,
+        "padding_after_seconds": settings.cut_padding_after_seconds,
+        "remove_fillers": settings.cut_remove_fillers,
+        "take": settings.cut_policy,
+        "remove_repeats": settings.cut_remove_repeats,
+    }
+
+
+def resolve_options(given: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
+    """Every option of a cut: those ``given`` (by their API names), the defaults for the rest."""
+    options = {**default_options(settings), **given}
+    return {name: _number(value) for name, value in options.items()}
+
+
+def _number(value: Any) -> Any:
+    """A number as a float (1 and 1.0 are one option; -0.0 is 0.0); anything else as it is."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) + 0.0
+    return value
+
+
+def inputs_key(script: str | None, options: Mapping[str, Any]) -> str:
+    """What makes a cut the same one: sha256 of its script and resolved options.
+
+    Migration 0006 computed this for the cuts made before options, with the built-in defaults:
+    changing it orphans every cut made so far (a repeat would make a new one).
+    """
+    text = json.dumps(
+        {"script": script, "options": dict(options)},
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def cuttable(session: Session, account: Account, asset_id: str) -> Asset:
@@ -48,9 +92,17 @@ def cuttable(session: Session, account: Account, asset_id: str) -> Asset:
     return asset
 
 
-def create(session: Session, asset: Asset, script: str | None) -> tuple[Cut, bool]:
-    """The cut of ``asset`` for ``script``: a new one (True), or the one made before (False)."""
-    key = script_key(script)
+def create(
+    session: Session,
+    settings: Settings,
+    asset: Asset,
+    script: str | None,
+    given: Mapping[str, Any],
+) -> tuple[Cut, bool]:
+    """The cut of ``asset`` for ``script`` with the options ``given`` (the server's defaults
+    for the rest): a new one (True), or the one made before (False)."""
+    options = resolve_options(given, settings)
+    key = inputs_key(script, options)
     existing = _find(session, asset.id, key)
     if existing is not None:
         return existing, False
@@ -59,7 +111,8 @@ def create(session: Session, asset: Asset, script: str | None) -> tuple[Cut, boo
         project_id=asset.project_id,
         asset_id=asset.id,
         script=script,
-        script_key=key,
+        options=options,
+        inputs_key=key,
         created_at=utcnow(),
     )
     try:
@@ -74,7 +127,7 @@ def create(session: Session, asset: Asset, script: str | None) -> tuple[Cut, boo
 
 
 def _find(session: Session, asset_id: str, key: str) -> Cut | None:
-    return session.scalar(select(Cut).where(Cut.asset_id == asset_id, Cut.script_key == key))
+    return session.scalar(select(Cut).where(Cut.asset_id == asset_id, Cut.inputs_key == key))
 
 
 def get(session: Session, account: Account, cut_id: str) -> Cut:
