@@ -112,6 +112,23 @@ def _track_handlers(data: bytes, start: int, end: int) -> set[bytes]:
 
 
 def _iso_bmff(head: bytes) -> MediaFormat | None:
+    found = _ftyp_and_moov(head)
+    if found is None:
+        return None
+    brands, moov = found
+    if brands and brands[0] in _IMAGE_BRANDS:
+        return None
+    fmt = _brand_format(brands)
+    if fmt in _AUDIO_ONLY and moov is not None and moov[1] <= len(head):
+        handlers = _track_handlers(head, *moov)
+        if b"soun" in handlers and b"vide" not in handlers:
+            return _AUDIO_ONLY[fmt]
+    return fmt
+
+
+def _ftyp_and_moov(head: bytes) -> tuple[list[bytes], tuple[int, int] | None] | None:
+    """The brands of the leading ``ftyp`` box and where the ``moov`` box's body lies, if the
+    boxes before them are those an ISO file starts with; None when they are not."""
     brands: list[bytes] = []
     moov: tuple[int, int] | None = None
     for kind, body, end in _boxes(head, 0, len(head)):
@@ -129,21 +146,18 @@ def _iso_bmff(head: bytes) -> MediaFormat | None:
             return None
     if not brands and moov is None:
         return None
-    if brands and brands[0] in _IMAGE_BRANDS:
-        return None
-    fmt = _MOV if not brands else _MP4  # no ftyp at all: classic QuickTime
+    return brands, moov
+
+
+def _brand_format(brands: list[bytes]) -> MediaFormat:
+    """The format the first brand that names one says; no ftyp at all: classic QuickTime."""
     for brand in brands:
         specific = _BRAND_FORMATS.get(brand) or (
             _THREE_GP if brand[:3] in (b"3gp", b"3g2") else None
         )
         if specific is not None:
-            fmt = specific
-            break
-    if fmt in _AUDIO_ONLY and moov is not None and moov[1] <= len(head):
-        handlers = _track_handlers(head, *moov)
-        if b"soun" in handlers and b"vide" not in handlers:
-            return _AUDIO_ONLY[fmt]
-    return fmt
+            return specific
+    return _MP4 if brands else _MOV
 
 
 # --- EBML (Matroska, WebM) -----------------------------------------------------------

@@ -51,64 +51,84 @@ async def stream_into(
     (to make them durable and acknowledge them); never with a checksum, which judges the whole
     body.
     """
-    loop = asyncio.get_running_loop()
-    digest: Digest | None = checksum.new() if checksum else None
-    in_flight: asyncio.Future[None] | None = None
-    storage_full = False
-    checkpointed = 0
-
-    def write(pieces: list[bytes]) -> None:
-        nonlocal checkpointed
-        if digest is not None:
-            for piece in pieces:
-                digest.update(piece)
-        writer.write(pieces)
-        due = checkpoint_every and writer.written - checkpointed >= checkpoint_every
-        if checkpoint is not None and digest is None and due:
-            checkpoint(writer.written)
-            checkpointed = writer.written
-
-    async def settle() -> None:
-        nonlocal in_flight, storage_full
-        if in_flight is not None:
-            try:
-                await uninterruptible(in_flight)
-            except StorageFull:
-                storage_full = True
-            in_flight = None
-
-    async def hand_off(pieces: list[bytes]) -> None:
-        nonlocal in_flight
-        await settle()
-        if pieces and not storage_full:
-            in_flight = loop.run_in_executor(None, write, pieces)
-
+    batches = _Batches(writer, checksum.new() if checksum else None, checkpoint, checkpoint_every)
     parts: list[bytes] = []
     buffered, taken = 0, 0
     overflow = False
     piece: bytes | None = first
-    while piece is not None and not storage_full:
+    while piece is not None and not batches.storage_full:
         if taken + len(piece) > room:
             piece, overflow = piece[: room - taken], True
         taken += len(piece)
         parts.append(piece)
         buffered += len(piece)
         if buffered >= BUFFER_BYTES:
-            await hand_off(parts)
+            await batches.hand_off(parts)
             parts, buffered = [], 0
         if overflow:
             break
         piece = await body.next()
-    await hand_off(parts)
-    await settle()
+    await batches.hand_off(parts)
+    await batches.settle()
 
     ending = Ending.OVERFLOW if overflow else body.ending or Ending.INTERRUPTED
     checksum_ok = None
-    if checksum is not None and digest is not None:
-        checksum_ok = ending is Ending.COMPLETE and not storage_full and checksum.matches(digest)
+    if checksum is not None and batches.digest is not None:
+        checksum_ok = (
+            ending is Ending.COMPLETE
+            and not batches.storage_full
+            and checksum.matches(batches.digest)
+        )
     return Received(
-        stored=writer.written, ending=ending, checksum_ok=checksum_ok, storage_full=storage_full
+        stored=writer.written,
+        ending=ending,
+        checksum_ok=checksum_ok,
+        storage_full=batches.storage_full,
     )
+
+
+class _Batches:
+    """Batches written in a worker thread, one in flight at a time; a full store stops it."""
+
+    def __init__(
+        self,
+        writer: UploadWriter,
+        digest: Digest | None,
+        checkpoint: Callable[[int], None] | None,
+        checkpoint_every: int,
+    ) -> None:
+        self.writer = writer
+        self.digest = digest
+        self.checkpoint = checkpoint if digest is None else None
+        self.checkpoint_every = checkpoint_every
+        self.checkpointed = 0
+        self.in_flight: asyncio.Future[None] | None = None
+        self.storage_full = False
+
+    def write(self, pieces: list[bytes]) -> None:
+        if self.digest is not None:
+            for piece in pieces:
+                self.digest.update(piece)
+        self.writer.write(pieces)
+        written = self.writer.written
+        due = self.checkpoint_every and written - self.checkpointed >= self.checkpoint_every
+        if self.checkpoint is not None and due:
+            self.checkpoint(written)
+            self.checkpointed = written
+
+    async def settle(self) -> None:
+        if self.in_flight is not None:
+            try:
+                await uninterruptible(self.in_flight)
+            except StorageFull:
+                self.storage_full = True
+            self.in_flight = None
+
+    async def hand_off(self, pieces: list[bytes]) -> None:
+        await self.settle()
+        if pieces and not self.storage_full:
+            loop = asyncio.get_running_loop()
+            self.in_flight = loop.run_in_executor(None, self.write, pieces)
 
 
 async def uninterruptible(work: Awaitable[T]) -> T:
