@@ -58,3 +58,49 @@ def test_a_generated_clip_matches_its_truth(
     assert gate["keep_fully"] == gate["keep_n"]
     # Cached: the second call reads the truth back.
     assert generator.generate(seed).truth == clip.truth
+
+
+def test_pauses_shortened_to_the_setting() -> None:
+    selfcheck.check_pauses()
+
+
+def test_talk_layouts_label_every_sentence_exactly() -> None:
+    selfcheck.check_talks(range(200))
+
+
+def test_sets_by_voice_and_mode() -> None:
+    import sets
+
+    assert sets.kinds("both", "both") == ["synthetic", "human", "synthetic-talk", "human-talk"]
+    assert sets.kinds("human", "unscripted") == ["human-talk"]
+    assert sets.kinds("synthetic", "scripted") == ["synthetic"]
+    assert not sets.scripted("synthetic-talk") and sets.scripted("human")
+
+
+def test_a_generated_talk_clip_matches_its_truth(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import talk
+    import talk_synthetic
+
+    monkeypatch.setattr(talk_synthetic, "CACHE", tmp_path)
+    seed = next(s for s in range(100, 200) if talk_synthetic.plan(s)[2]["video"] is False
+                and len(talk_synthetic.plan(s)[0].sentences) <= 5)  # fmt: skip
+    clip = talk_synthetic.generate(seed)
+    talk.check_truth(clip.truth)
+    assert clip.truth.missing_lines == [] and clip.truth.meta["mode"] == "unscripted"
+    from audio import RATE, read_wav
+
+    samples = read_wav(clip.media)
+    assert abs(len(samples) / RATE - clip.truth.duration) < 1e-3
+    for event in clip.truth.events:
+        part = samples[round(event.start * RATE) : round(event.end * RATE)]
+        if event.kind == "sil" and not clip.truth.meta["noise_snr_db"]:
+            assert not part.any()
+        if event.kind == "say":
+            assert abs(part[:160]).max() > 0 and abs(part[-160:]).max() > 0
+    best = metrics.score(oracle(clip.truth), clip.truth)
+    assert best["keep_fully"] == best["keep_n"] and best["pause_shortened"] == best["pause_n"]
+    everything = metrics.score([(0.0, clip.truth.duration)], clip.truth)
+    assert everything["false_start_removed"] == everything["bad_take_removed"] == 0
+    assert talk_synthetic.generate(seed).truth == clip.truth

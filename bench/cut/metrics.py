@@ -2,6 +2,15 @@
 
 Per clip, ``score`` gives counts (numerators and denominators), so sets aggregate by pooling
 events across clips (``aggregate``), not by averaging per-clip ratios.
+
+Pauses shortened to the setting (``pause_*``): every silence (a run of ``sil`` events: ``gap``,
+``drop`` or long silence) between the first and the last keep event that is longer than the
+cut's limit, ``max_pause`` + ``PAUSE_TOLERANCE`` + 2 × ``snap_window`` (CutOptions' defaults:
+0.4 + 0.05 + 0.08 = 0.53 s; each cut point may snap by the window, and 50 ms is left for word
+edges), counts as shortened when the pause it ends up in is at most that limit: its kept time
+plus that of the silences it is joined to across speech the cut removed (a removed filler or
+false start between two silences makes them one pause); kept speech ends a pause. Shorter
+silences cannot fail, so they are not counted.
 """
 
 from __future__ import annotations
@@ -14,11 +23,14 @@ from truth import (
     CHATTER,
     FALSE_START,
     FILLER,
+    KEEP,
     LONG_SILENCE,
     NEUTRAL,
     Event,
     Truth,
 )
+
+from roughy.speech.types import CutOptions
 
 Span = tuple[float, float]
 
@@ -28,6 +40,7 @@ RESIDUAL_SHARE = 0.10  # ... this share of it) kept
 LONG_SILENCE_LEFT = 0.6  # a long silence counts as shortened with at most this kept
 KEEP_TOLERANCE = 0.12  # kept time this close to a keep event still counts as precise
 INSIDE_SPEECH = 0.05  # a cut this far inside a spoken event is audible
+PAUSE_TOLERANCE = 0.05  # a pause counts as shortened with this much over the limit (below)
 CATEGORIES = {"filler": FILLER, "false_start": FALSE_START, "bad_take": BAD_TAKE,
               "chatter": CHATTER}  # fmt: skip
 
@@ -51,13 +64,22 @@ def overlap(spans: Sequence[Span], start: float, end: float) -> float:
     return sum(max(0.0, min(b, end) - max(a, start)) for a, b in spans)
 
 
-def score(spans: Iterable[Span], truth: Truth) -> dict[str, Any]:
+def pause_limit(options: CutOptions | None = None) -> float:
+    """The longest pause a cut with ``options`` (default CutOptions()) may leave, tolerance in."""
+    options = options or CutOptions()
+    return options.max_pause + PAUSE_TOLERANCE + 2 * options.snap_window
+
+
+def score(spans: Iterable[Span], truth: Truth, options: CutOptions | None = None) -> dict[str, Any]:
     kept = normalised(spans, truth.duration)
     out: dict[str, Any] = {}
     keeps = truth.keep_events()
     fractions = [overlap(kept, e.start, e.end) / e.duration for e in keeps if e.duration > 0]
     out["keep_n"] = len(fractions)
     out["keep_fully"] = sum(f >= FULLY_KEPT for f in fractions)
+    templates = [f for e, f in zip(keeps, fractions, strict=True) if e.variant == "template"]
+    out["template_keep_n"] = len(templates)  # unscripted: sentences in a run of one template
+    out["template_keep_fully"] = sum(f >= FULLY_KEPT for f in templates)
     out["keep_fraction_sum"] = sum(fractions)
     out["keep_clipped"] = [
         {"start": round(e.start, 3), "end": round(e.end, 3), "line": e.script_line,
@@ -77,6 +99,17 @@ def score(spans: Iterable[Span], truth: Truth) -> dict[str, Any]:
     repeats = [e for e in truth.events if e.label == BAD_TAKE and e.variant == "repeat"]
     out["repeat_n"] = len(repeats)
     out["repeat_removed"] = sum(_removed(kept, e) for e in repeats)
+    cues = [e for e in truth.events if e.label == CHATTER and e.variant == "cue"]
+    out["cue_n"] = len(cues)  # unscripted: restart cues ("sorry, let me start again")
+    out["cue_removed"] = sum(_removed(kept, e) for e in cues)
+    limit = pause_limit(options)
+    pauses = long_pauses(kept, truth, limit)
+    out["pause_n"] = len(pauses)
+    out["pause_shortened"] = sum(left <= limit + 1e-6 for _, _, left in pauses)
+    out["pause_left"] = [
+        {"start": round(a, 3), "end": round(b, 3), "kept": round(left, 3)}
+        for a, b, left in pauses if left > limit + 1e-6
+    ][:20]  # fmt: skip
     longs = [e for e in truth.events if e.label == LONG_SILENCE]
     out["long_silence_n"] = len(longs)
     out["long_silence_shortened"] = sum(
@@ -111,6 +144,44 @@ def cuts_inside_speech(kept: Sequence[Span], truth: Truth) -> list[dict[str, Any
     return found
 
 
+def long_pauses(
+    kept: Sequence[Span], truth: Truth, limit: float
+) -> list[tuple[float, float, float]]:
+    """Each silence longer than ``limit`` between the first and last keep event: its start and
+    end, and the kept time of the pause it is part of in the cut (see the module docstring)."""
+    events = truth.events
+    keeps = [k for k, e in enumerate(events) if e.label == KEEP]
+    found: list[tuple[float, float, float]] = []
+    if len(keeps) < 2:
+        return found
+    runs: list[tuple[float, float]] = []  # the silences of the pause now open
+    run: list[Event] = []
+    left = 0.0
+
+    def close_run() -> None:
+        if run:
+            runs.append((run[0].start, run[-1].end))
+            run.clear()
+
+    def close_pause() -> None:
+        nonlocal left
+        close_run()
+        found.extend((a, b, left) for a, b in runs if b - a > limit + 1e-9)
+        runs.clear()
+        left = 0.0
+
+    for event in events[keeps[0] + 1 : keeps[-1]]:
+        if event.kind == "sil":
+            run.append(event)
+            left += overlap(kept, event.start, event.end)
+            continue
+        close_run()
+        if not _removed(kept, event):
+            close_pause()
+    close_pause()
+    return found
+
+
 def _removed(kept: Sequence[Span], event: Event) -> bool:
     limit = max(RESIDUAL_S, RESIDUAL_SHARE * event.duration)
     return overlap(kept, event.start, event.end) <= limit + 1e-6
@@ -136,7 +207,8 @@ COUNTS = ("keep_n", "keep_fully", "keep_fraction_sum", "repeat_n", "repeat_remov
           "wer_ref_words", "wer_s", "wer_d", "wer_i", "wer_errors", "wer_delta_errors",
           "duration_s", "transcribe_s", "decide_s", "pipeline_s", "clips",
           "filler_recorded_n", "filler_recorded_removed", "filler_espeak_n",
-          "filler_espeak_removed")  # fmt: skip
+          "filler_espeak_removed", "template_keep_n", "template_keep_fully", "cue_n",
+          "cue_removed", "pause_n", "pause_shortened")  # fmt: skip
 
 
 def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -160,6 +232,15 @@ def aggregate(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     for name in CATEGORIES:
         out[f"{name}_removed"] = ratio(f"{name}_removed", f"{name}_n")
     out["repeat_removed"] = ratio("repeat_removed", "repeat_n")
+    out["template_keep_fully_kept"] = ratio("template_keep_fully", "template_keep_n")
+    out["cue_removed"] = ratio("cue_removed", "cue_n")
+    out["pause_shortened"] = ratio("pause_shortened", "pause_n")
+    restarts = total.get("false_start_n", 0) + total.get("bad_take_n", 0)
+    out["restart_removed"] = (
+        (total.get("false_start_removed", 0) + total.get("bad_take_removed", 0)) / restarts
+        if restarts
+        else None
+    )
     for source in ("recorded", "espeak"):
         out[f"filler_{source}_removed"] = ratio(f"filler_{source}_removed", f"filler_{source}_n")
     out["long_silence_shortened"] = ratio("long_silence_shortened", "long_silence_n")
