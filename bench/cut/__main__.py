@@ -1,12 +1,21 @@
 #!/usr/bin/env python3
-"""The cut engine against baselines on scripted recordings with exact labels.
+"""The cut engine against baselines on recordings with exact labels, scripted and unscripted.
 
     .venv/bin/python bench/cut [--seeds 100-199] [--tune 0-29] [--set synthetic|human|both]
-                               [--model base|tiny.en] [--jobs N] [--quick] [--self-check]
+                               [--mode scripted|unscripted|both] [--model base|tiny.en]
+                               [--jobs N] [--quick] [--self-check]
 
-Sets: ``synthetic`` (espeak-ng clips, generator.py) and ``human`` (recorded human phrases from
-registry packages spliced into the same retake layouts, human.py). Seeds 0-99 are for tuning;
-100-199 are the reported set. Methods, each scored by metrics.py:
+Sets (sets.py), by voice (``--set``) and mode (``--mode``, default both):
+
+- scripted: ``synthetic`` (espeak-ng clips, generator.py) and ``human`` (recorded human phrases
+  from registry packages spliced into the same retake layouts, human.py); the engine gets the
+  script;
+- unscripted: ``synthetic-talk`` and ``human-talk`` (talks whose neighbouring sentences share
+  templates, with restarts, retakes, fillers and pauses: talk.py, talk_synthetic.py,
+  talk_human.py); the engine gets no script, and the WER reference is the talk's distinct
+  sentences in order.
+
+Seeds 0-99 are for tuning; 100-199 are the reported set. Methods, each scored by metrics.py:
 
 - ``keep-everything``: the recording as it is;
 - ``loudness-gate``: auto-editor's default audio edit, re-implemented (baselines.py);
@@ -14,8 +23,10 @@ registry packages spliced into the same retake layouts, human.py). Seeds 0-99 ar
 - ``roughy``: ``transcribe_file`` + ``decide`` with the default CutOptions (engine.py).
 
 Script WER: each cut is rendered with ffmpeg and transcribed by the same Whisper model
-(render.py); ``WER Δ`` is the method's WER minus the oracle's. A markdown table per set goes
-to stdout, everything (per clip too) to ``.cache/results-<set>-<time>.json``.
+(render.py); ``WER Δ`` is the method's WER minus the oracle's. Two markdown tables per set go
+to stdout: the methods' scores, then the issue's goals row by row with every method beside
+Roughy and whether Roughy meets the goal and beats the loudness gate; everything (per clip too)
+goes to ``.cache/results-<set>-<time>.json``.
 """
 
 from __future__ import annotations
@@ -41,6 +52,7 @@ import generator  # noqa: E402
 import human  # noqa: E402
 import metrics  # noqa: E402
 import render  # noqa: E402
+import sets  # noqa: E402
 from truth import Truth  # noqa: E402
 
 METHODS = ("keep-everything", "loudness-gate", "oracle", "roughy")
@@ -60,7 +72,7 @@ def seed_range(text: str) -> list[int]:
 
 
 def clip_for(kind: str, seed: int) -> generator.Clip:
-    return generator.generate(seed) if kind == "synthetic" else human.generate(seed)
+    return sets.clip_for(kind, seed)
 
 
 def run_clip(kind: str, seed: int, options: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +92,8 @@ def run_clip(kind: str, seed: int, options: dict[str, Any]) -> dict[str, Any]:
     extra: dict[str, dict[str, Any]] = {}
     if options["engine"]:
         key = f"{kind}-{seed}-{clip.media.stat().st_mtime_ns}"
-        result = engine.cut(clip.media, key, truth.script_text, options["model"],
+        script = truth.script_text if sets.scripted(kind) else None
+        result = engine.cut(clip.media, key, script, options["model"],
                             options["threads"], not options["fresh"])  # fmt: skip
         spans["roughy"] = result.pop("spans")
         result["engine_version"] = engine.engine_version()
@@ -128,10 +141,10 @@ def fmt(value: Any, digits: int = 2) -> str:
 
 def table(kind: str, summary: dict[str, dict[str, Any]], clips: int) -> str:
     head = ("| method | keep fully kept | keep time recall | filler removed | false start removed"
-            " | bad take removed | chatter removed | long silence shortened | kept-time "
-            "precision | cuts inside speech | output s / ideal s | script WER (Δ vs oracle) "
-            "| S / D / I | missing reported | RTF |")  # fmt: skip
-    rows = [f"**{kind}** ({clips} clips)", "", head, "|" + "---|" * 15]
+            " | bad take removed | chatter removed | long silence shortened | pauses shortened "
+            "to the setting | kept-time precision | cuts inside speech | output s / ideal s | "
+            "script WER (Δ vs oracle) | S / D / I | missing reported | RTF |")  # fmt: skip
+    rows = [f"**{kind}** ({clips} clips)", "", head, "|" + "---|" * 16]
     for method, agg in summary.items():
         wer = (f"{fmt(agg.get('wer'), 3)} ({'+' if agg.get('wer_delta', 0) >= 0 else ''}"
                f"{fmt(agg.get('wer_delta'), 3)})") if "wer" in agg else "–"  # fmt: skip
@@ -139,7 +152,9 @@ def table(kind: str, summary: dict[str, dict[str, Any]], clips: int) -> str:
             wer += f" [{int(agg['totals']['wer_clips'])} clips]"
         sdi = (" / ".join(fmt(agg.get(f"wer_{p}"), 3) for p in "sdi")) if "wer" in agg else "–"
         missing = "–"
-        if agg.get("missing_reported") is not None or agg.get("missing_false"):
+        if sets.scripted(kind) and (
+            agg.get("missing_reported") is not None or agg.get("missing_false")
+        ):
             t = agg["totals"]
             missing = (f"{int(t.get('missing_reported', 0))}/{int(t.get('missing_n', 0))}"
                        f" (+{int(t.get('missing_false', 0))} false)")  # fmt: skip
@@ -147,10 +162,89 @@ def table(kind: str, summary: dict[str, dict[str, Any]], clips: int) -> str:
             f"| {method} | {fmt(agg['keep_fully_kept'])} | {fmt(agg['keep_time_recall'])} | "
             f"{fmt(agg['filler_removed'])} | {fmt(agg['false_start_removed'])} | "
             f"{fmt(agg['bad_take_removed'])} | {fmt(agg['chatter_removed'])} | "
-            f"{fmt(agg['long_silence_shortened'])} | {fmt(agg['kept_time_precision'])} | "
+            f"{fmt(agg['long_silence_shortened'])} | {fmt(agg['pause_shortened'])} | "
+            f"{fmt(agg['kept_time_precision'])} | "
             f"{agg['cuts_inside_speech']} | {agg['output_s']:.0f} / {agg['ideal_s']:.0f} | "
             f"{wer} | {sdi} | {missing} | {fmt(agg.get('rtf'), 3)} |"
         )
+    return "\n".join(rows)
+
+
+# The issue's goals, scripted and unscripted alike: (row, summary key, goal, higher is better,
+# the sets it applies to: "scripted", "unscripted" or "both"; indented rows break one down).
+GOALS: tuple[tuple[str, str, tuple[str, float] | None, bool, str], ...] = (
+    ("distinct sentences (good takes) kept whole", "keep_fully_kept", (">=", 0.99), True, "both"),
+    ("· those in a template run", "template_keep_fully_kept", None, True, "unscripted"),
+    ("false starts + retakes removed", "restart_removed", (">=", 0.90), True, "both"),
+    ("· false starts removed", "false_start_removed", None, True, "both"),
+    ("· retakes removed (wrong-word takes and repeats)", "bad_take_removed", None, True,
+     "scripted"),
+    ("· whole-sentence retakes removed", "bad_take_removed", None, True, "unscripted"),
+    ("· of them complete repeats", "repeat_removed", None, True, "scripted"),
+    ("restart cues removed", "cue_removed", None, True, "unscripted"),
+    ("chatter removed", "chatter_removed", None, True, "scripted"),
+    ("fillers removed", "filler_removed", (">=", 0.95), True, "both"),
+    ("long pauses shortened to the setting", "pause_shortened", (">=", 0.95), True, "both"),
+    ("long silences (>= 2.5 s) shortened (<= 0.6 s left)", "long_silence_shortened", None, True,
+     "both"),
+    ("cuts inside speech", "cuts_inside_speech", ("==", 0), False, "both"),
+    ("kept-time precision", "kept_time_precision", None, True, "both"),
+    ("script WER Δ vs oracle", "wer_delta", None, False, "both"),
+    ("whole pipeline × real time (RTF)", "rtf", ("<=", 0.25), False, "both"),
+)  # fmt: skip
+COUNTED = {
+    "keep_fully_kept": (("keep_fully",), ("keep_n",)),
+    "template_keep_fully_kept": (("template_keep_fully",), ("template_keep_n",)),
+    "restart_removed": (("false_start_removed", "bad_take_removed"),
+                        ("false_start_n", "bad_take_n")),
+    "false_start_removed": (("false_start_removed",), ("false_start_n",)),
+    "bad_take_removed": (("bad_take_removed",), ("bad_take_n",)),
+    "repeat_removed": (("repeat_removed",), ("repeat_n",)),
+    "cue_removed": (("cue_removed",), ("cue_n",)),
+    "chatter_removed": (("chatter_removed",), ("chatter_n",)),
+    "filler_removed": (("filler_removed",), ("filler_n",)),
+    "pause_shortened": (("pause_shortened",), ("pause_n",)),
+    "long_silence_shortened": (("long_silence_shortened",), ("long_silence_n",)),
+}  # fmt: skip
+
+
+def goals(kind: str, summary: dict[str, dict[str, Any]]) -> str:
+    """The goals row by row: every method's figure, whether Roughy meets the goal, and whether
+    it beats the loudness gate (better, not equal)."""
+    methods = list(summary)
+    mode = "scripted" if sets.scripted(kind) else "unscripted"
+    head = "| row | goal | " + " | ".join(methods) + " | met | beats the gate |"
+    rows = [f"**{kind}**: goals (pause limit {metrics.pause_limit():.2f} s)", "", head,
+            "|" + "---|" * (len(methods) + 4)]  # fmt: skip
+
+    def value(method: str, key: str) -> Any:
+        return summary[method].get(key)
+
+    for label, key, goal, higher, applies in GOALS:
+        if applies not in ("both", mode) or all(value(m, key) is None for m in methods):
+            continue
+        cells = []
+        for method in methods:
+            v = value(method, key)
+            text = fmt(v, 3) if isinstance(v, float) else fmt(v)
+            if key in COUNTED and v is not None:
+                tot = summary[method]["totals"]
+                num, den = (int(sum(tot.get(k, 0) for k in keys)) for keys in COUNTED[key])
+                text += f" ({num}/{den})"
+            cells.append(text)
+        roughy = value("roughy", key) if "roughy" in summary else None
+        met = "–"
+        if goal is not None and roughy is not None:
+            op, bound = goal
+            ok = {">=": roughy >= bound, "<=": roughy <= bound, "==": roughy == bound}[op]
+            met = "yes" if ok else "**no**"
+        gate = value("loudness-gate", key) if "loudness-gate" in summary else None
+        beats = "–"
+        if roughy is not None and gate is not None:
+            better = roughy > gate if higher else roughy < gate
+            beats = "tie" if roughy == gate else "yes" if better else "**no**"
+        target = f"{goal[0]} {goal[1]}" if goal else "–"
+        rows.append(f"| {label} | {target} | " + " | ".join(cells) + f" | {met} | {beats} |")
     return "\n".join(rows)
 
 
@@ -171,7 +265,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="100-199", help="reported seeds (default 100-199)")
     parser.add_argument("--tune", help="tuning seeds instead, e.g. 0-29 (0-99 are for tuning)")
-    parser.add_argument("--set", choices=("synthetic", "human", "both"), default="both")
+    parser.add_argument(
+        "--set",
+        choices=("synthetic", "human", "both"),
+        default="both",
+        help="the voice: espeak-ng, recorded human speech, or both",
+    )
+    parser.add_argument("--mode", choices=("scripted", "unscripted", "both"), default="both",
+                        help="scripted retakes (synthetic, human), unscripted talks "
+                        "(synthetic-talk, human-talk), or both (default)")  # fmt: skip
     parser.add_argument("--model", default="base", help="base (default) or tiny.en")
     parser.add_argument("--jobs", type=int, default=1, help="clips in parallel (processes)")
     parser.add_argument("--threads", type=int, help="CPU threads per job (default cores/jobs)")
@@ -200,7 +302,7 @@ def main() -> int:
     seeds = seed_range(args.tune or args.seeds)
     if args.quick:
         seeds = seeds[:5]
-    kinds = ("synthetic", "human") if args.set == "both" else (args.set,)
+    kinds = sets.kinds(args.set, args.mode)
     use_engine = not args.no_engine and engine.available()
     if not use_engine and not args.no_engine:
         log("roughy.speech.takes / transcribe not importable: baselines only")
@@ -215,7 +317,7 @@ def main() -> int:
     for kind in kinds:
         began = time.perf_counter()
         log(f"{kind}: generating {len(seeds)} clips")
-        if kind == "human":
+        if kind in sets.VOICES["human"]:
             human.prepare()
         with ProcessPoolExecutor(max(1, args.jobs)) as pool:
             list(pool.map(clip_for, [kind] * len(seeds), seeds))
@@ -242,11 +344,13 @@ def main() -> int:
         results.sort(key=lambda r: r["seed"])
         methods = [m for m in METHODS if all(m in r["methods"] for r in results)]
         summary = {m: metrics.aggregate([r["methods"][m] for r in results]) for m in methods}
-        text = table(kind, summary, len(results))
+        text = table(kind, summary, len(results)) + "\n\n" + goals(kind, summary)
         tables.append(text)
         print(text + "\n", flush=True)
         record = {
-            "set": kind, "seeds": seeds, "tuning": bool(args.tune), "options": options,
+            "set": kind, "mode": "scripted" if sets.scripted(kind) else "unscripted",
+            "set_version": sets.VERSIONS[kind], "seeds": seeds, "tuning": bool(args.tune),
+            "options": options,
             "engine_version": version,
             "engine_changed_during_run": use_engine and engine.engine_version() != version,
             "generator_version": generator.GENERATOR_VERSION, "human_version": human.VERSION,

@@ -90,9 +90,11 @@ def transcribe(
 
 
 def cut(
-    media: Path, key: str, script: str, model: str, threads: int, use_cache: bool
+    media: Path, key: str, script: str | None, model: str, threads: int, use_cache: bool
 ) -> dict[str, Any]:
-    """Roughy's spans for ``media``, with the plan's missing lines, decisions and timings."""
+    """Roughy's spans for ``media``, with the plan's missing lines, decisions and timings.
+    Without a script (the unscripted sets) the decision gets no ``listen``/``word_fits``: they
+    compare takes with script lines."""
     from roughy.speech.align import fit, word_fits
     from roughy.speech.audio import load_audio
     from roughy.speech.takes import decide
@@ -100,9 +102,10 @@ def cut(
     transcript, levels, transcribe_s, cached = transcribe(media, key, model, threads, use_cache)
     began = time.perf_counter()
     samples = load_audio(media)  # the cut job loads the recording again to listen to takes
+    ears = {} if script is None else {"listen": partial(fit, samples),
+                                      "word_fits": partial(word_fits, samples)}  # fmt: skip
     plan = decide(transcript.words, script, duration=transcript.duration, levels=levels,
-                  options=CutOptions(), listen=partial(fit, samples),
-                  word_fits=partial(word_fits, samples))  # fmt: skip
+                  options=CutOptions(), **ears)  # fmt: skip
     decide_s = time.perf_counter() - began
     return {
         "spans": [(s.start, s.end) for s in plan.segments],

@@ -26,15 +26,13 @@ def _overlap(a0: float, a1: float, b0: float, b1: float) -> float:
 def explain(path: Path, verbose: bool = True) -> dict[str, Any]:
     record = json.loads(path.read_text())
     causes: Counter[str] = Counter()
-    import generator
-    import human
+    import sets
 
     for clip in record["clips"]:
         plan = clip["methods"].get("roughy")
         if not plan:
             continue
-        maker = generator if clip["set"] == "synthetic" else human
-        truth = maker.generate(clip["seed"]).truth
+        truth = sets.clip_for(clip["set"], clip["seed"]).truth
         words = plan["words"]
         decisions = plan["decisions"]
         problems: list[tuple[float, float, str]] = []
