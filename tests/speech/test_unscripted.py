@@ -220,3 +220,35 @@ def test_words_said_again_stay_when_no_break_in_the_sound_parts_them(parted: boo
     else:
         assert dropped(plan) == ""
         assert all("no pause" in (d.note or "") for d in items(plan)[2:4])
+
+
+def test_a_retake_written_with_a_contraction_the_first_time_is_still_a_retake() -> None:
+    rec = Recording().say("It's two hours by train.", then=0.8).say("It is two hours by train.")
+    assert dropped(decided(rec)) == "It's two hours by train."
+
+
+@pytest.mark.parametrize(
+    ("first", "then"),
+    [
+        ("The museum is not open on Monday.", "The museum is open on Monday."),
+        ("Then he takes the train.", "Then she takes the train."),
+        ("Put the key in the box.", "Put the key on the box."),
+        ("You can leave at six.", "You should leave at six."),
+    ],
+)
+def test_a_sentence_that_says_a_word_its_repeat_does_not_stays(first: str, then: str) -> None:
+    """Negations, pronouns, prepositions and verbs are content: only words that carry
+    nothing a listener would miss ("the", "so", "um") may be left out of a repeat."""
+    rec = Recording().say(first, then=0.8).say(then)
+    assert dropped(decided(rec)) == ""
+
+
+def test_words_about_starting_again_between_a_stretch_and_its_repeat_go_with_it() -> None:
+    rec = (
+        Recording()
+        .say("The first thing to do", then=0.6)
+        .say("okay, let me do that one more time.", then=0.8)
+        .say("The first thing to do is to read the manual.")
+    )
+    plan = decided(rec)
+    assert kept_text(plan) == "The first thing to do is to read the manual."

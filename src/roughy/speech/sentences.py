@@ -41,45 +41,52 @@ HESITATION = 0.25
 SLACK = 2
 # A cut-off last word shares its first letters with the word it became ("mus" / "museum").
 CUT_OFF_LETTERS = 2
-# Words that carry no content of their own: one left out of a repeat loses nothing.
+# Words that carry nothing a listener would miss: one of them left out of a repeat loses
+# nothing. Pronouns, prepositions, verbs and "not" carry content ("he"/"she", "in"/"on",
+# "is"/"was"): a stretch that says one its repeat does not is kept.
 FUNCTION_WORDS = frozenset(
     {
-        *("a", "an", "the", "and", "or", "but", "so", "then", "well", "now", "just", "like"),
-        *("of", "to", "in", "on", "at", "for", "with", "from", "by", "as", "into", "onto"),
-        *("is", "are", "was", "were", "be", "been", "am", "it's", "that's", "there's"),
-        *("it", "this", "that", "these", "those", "there", "here", "we", "you", "i", "they"),
-        *("he", "she", "me", "us", "them", "my", "our", "your", "his", "her", "their", "its"),
-        *("do", "does", "did", "have", "has", "had", "will", "would", "can", "could", "okay"),
-        *("i'm", "we're", "you're", "they're", "let's", "we'll", "i'll", "very", "really"),
+        *("a", "an", "the", "and", "so", "then", "well", "now", "just", "like", "okay"),
+        *("oh", "right", "actually", "basically", "really", "very", "um", "uh"),
     }
 )
-# What a speaker says between a false start and its restart.
-CUES = tuple(
-    tuple(cue.split())
-    for cue in (
-        "sorry about that",
-        "sorry",
-        "let me start again",
-        "let me start over",
-        "let me try that again",
-        "let me try again",
-        "let me say that again",
-        "let me do that again",
-        "let me rephrase that",
-        "let me rephrase",
-        "start again",
-        "one more time",
-        "take two",
-        "scratch that",
-        "hold on",
-        "no wait",
-        "wait",
-        "oops",
-        "again",
-        "i mean",
-        "okay",
-    )
+# What a speaker says between a false start and its restart ("sorry, let me start again",
+# "okay, one more time", "scratch that"): a run of at most CUE_LENGTH of these words with at
+# least one that speaks of the restart (RESTART_WORDS). Said between a stretch and its repeat,
+# it goes with the stretch; said anywhere else, it is speech like any other.
+RESTART_WORDS = frozenset(
+    {
+        *("sorry", "again", "start", "restart", "over", "redo", "retry", "rephrase", "oops"),
+        *("wait", "scratch", "mistake", "messed", "top", "beginning", "take", "mean", "pardon"),
+        "time",
+    }
 )
+CUE_WORDS = RESTART_WORDS | {
+    *("let", "us", "me", "i", "will", "try", "do", "say", "that", "this", "it", "one"),
+    *("more", "time", "two", "three", "no", "okay", "right", "alright", "all", "so", "yeah"),
+    *("actually", "hold", "on", "up", "from", "the", "a", "go", "once", "just", "sec"),
+    *("second", "excuse", "what", "am", "oh", "well", "um", "uh", "hang"),
+}
+CUE_LENGTH = 8
+# A recogniser writes the same words now contracted, now not ("it's" / "it is").
+_NOT = {"can't": "can", "won't": "will", "shan't": "shall", "ain't": "is"}
+_HAVE = {"'ve": "have", "'re": "are", "'ll": "will", "'m": "am", "'d": "would"}
+
+
+def _spelt_out(token: str) -> list[str]:
+    """A contraction as its words: "it's" → it is, "don't" → do not, "we'll" → we will."""
+    if token in _NOT:
+        return [_NOT[token], "not"]
+    if token.endswith("n't"):
+        return [token[:-3], "not"]
+    if token == "let's":
+        return ["let", "us"]
+    if token.endswith("'s") and token[:-2] in {"it", "that", "there", "here", "what", "who"}:
+        return [token[:-2], "is"]
+    for ending, word in _HAVE.items():
+        if token.endswith(ending) and len(token) > len(ending):
+            return [token[: -len(ending)], word]
+    return [token]
 
 
 @dataclass(frozen=True)
@@ -124,7 +131,7 @@ def _said(items: Sequence[Word], fillers: Sequence[bool]) -> _Said:
         if fillers[k]:
             filled = True
             continue
-        for n, token in enumerate(tokens(word.text)):
+        for n, token in enumerate(t for said in tokens(word.text) for t in _spelt_out(said)):
             text.append(token)
             owner.append(k)
             pause = word.start - items[previous].end if previous is not None else 0.0
@@ -183,16 +190,17 @@ def _whole(said: _Said, first: int, end: int, j: int, reach: int) -> bool:
 
 
 def _stretch_ends(said: _Said, j: int) -> list[int]:
-    """Where a stretch repeated from token ``j`` may end: right before it, or before the
-    restart cues that lead up to it."""
+    """Where a stretch repeated from token ``j`` may end: right before it, or before a
+    restart cue that leads up to it (shortest first)."""
     out = [j - 1]
-    at = j
-    while True:
-        cue = next((c for c in CUES if tuple(said.text[max(0, at - len(c)) : at]) == c), None)
-        if cue is None or at - len(cue) <= 0:
-            return out
-        at -= len(cue)
-        out.append(at - 1)
+    restarting = False
+    for at in range(j - 1, max(0, j - 1 - CUE_LENGTH), -1):
+        if said.text[at] not in CUE_WORDS:
+            break
+        restarting = restarting or said.text[at] in RESTART_WORDS
+        if restarting and at > 0:
+            out.append(at - 1)
+    return out
 
 
 @dataclass(frozen=True)
