@@ -47,9 +47,10 @@ def default_options(settings: Settings) -> dict[str, Any]:
 
 
 def resolve_options(given: Mapping[str, Any], settings: Settings) -> dict[str, Any]:
-    """Every option of a cut: those ``given`` (by their API names), the defaults for the rest."""
-    options = {**default_options(settings), **given}
-    return {name: _number(value) for name, value in options.items()}
+    """Every option of a cut: those ``given`` (by their API names), the defaults for the rest.
+    Only options are kept (``given`` is validated: ``schemas.CutOptionsIn``)."""
+    defaults = default_options(settings)
+    return {name: _number(given.get(name, value)) for name, value in defaults.items()}
 
 
 def _number(value: Any) -> Any:
