@@ -2,9 +2,11 @@
 
     .venv/bin/python bench/cut --explain bench/cut/.cache/results-synthetic-<time>.json
 
-For every clip with a clipped keep take, a cut inside speech, a drop left in, or a wrong
-missing-line report: the truth events and Roughy's decisions around it. Then counts of the
-causes that can be told apart from the plan and the transcript alone.
+For every clip with a clipped keep take, a cut inside speech, a drop left in, a long pause
+left, or a wrong missing-line report: the truth events and Roughy's decisions around it. Then
+counts of the causes that can be told apart from the plan and the transcript alone (for the
+unscripted talks also: why a good sentence was lost, whether it was a template neighbour, and
+what a pause left too long lay between).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from metrics import CATEGORIES
+from truth import Truth
 
 WINDOW = 1.0  # seconds of context around each problem
 
@@ -44,6 +47,10 @@ def explain(path: Path, verbose: bool = True) -> dict[str, Any]:
             for e in plan[f"{name}_left"]:
                 problems.append((e["start"], e["end"], f"{name} left in: '{e['text']}'"))
         said = set(range(1, len(truth.script) + 1)) - set(truth.missing_lines)
+        for p in plan.get("pause_left", []):
+            problems.append((p["start"], p["end"], f"pause kept {p['kept']:.2f} s"))
+        if truth.meta.get("mode") == "unscripted":
+            _talk_causes(truth, plan, causes)
         for line in sorted(set(plan.get("missing_lines", [])) & said):
             causes["said line reported missing"] += 1
             keeps = [e for e in truth.events if e.label == "keep" and e.script_line == line]
@@ -93,3 +100,48 @@ def explain(path: Path, verbose: bool = True) -> dict[str, Any]:
         for cause, count in causes.most_common():
             print(f"  {count:4d}  {cause}")
     return dict(causes)
+
+
+def _talk_causes(truth: Truth, plan: dict[str, Any], causes: Counter[str]) -> None:
+    """The unscripted talks' misses by kind, from the truth, the plan's decisions and words."""
+    decisions = plan["decisions"]
+    words = plan["words"]
+    templates = truth.meta.get("templates") or [None] * len(truth.script)
+
+    def run_of(line: int) -> str:
+        name = templates[line - 1]
+        before = line > 1 and templates[line - 2] == name and name is not None
+        after = line < len(templates) and templates[line] == name and name is not None
+        if after:
+            return "a template sentence, the next one of its run after it"
+        if before:
+            return "a template sentence, the last of its run"
+        return "an ordinary sentence" if name is None else "a template sentence alone"
+
+    for k in plan["keep_clipped"]:
+        dropped = [d for d in decisions if not d["keep"] and d["kind"] == "word"
+                   and _overlap(d["start"], d["end"], k["start"], k["end"]) > 0]  # fmt: skip
+        reasons = Counter(d["reason"] for d in dropped)
+        heard = [w for w in words if _overlap(w["start"], w["end"], k["start"], k["end"]) > 0]
+        if k["kept"] < 0.5 and reasons:
+            why = f"dropped as {reasons.most_common(1)[0][0]}"
+        elif not heard:
+            why = "not heard"
+        else:
+            why = "clipped at an edge" if k["kept"] >= 0.5 else "dropped"
+        causes[f"good sentence {why}: {run_of(k['line'])}"] += 1
+    for name, what in (("false_start", "false start"), ("bad_take", "retake")):
+        for e in plan[f"{name}_left"]:
+            heard = [w for w in words if _overlap(w["start"], w["end"], e["start"], e["end"]) > 0]
+            line = e["line"]
+            kind = run_of(line) if line else "?"
+            causes[f"{what} left in{'' if heard else ' (no word heard)'}: {kind}"] += 1
+    if plan["chatter_left"]:
+        causes["restart cue left in"] += len(plan["chatter_left"])
+    for p in plan.get("pause_left", []):
+        before = max((e for e in truth.events if e.kind == "say" and e.end <= p["start"] + 1e-6),
+                     key=lambda e: e.end, default=None)  # fmt: skip
+        after = min((e for e in truth.events if e.kind == "say" and e.start >= p["end"] - 1e-6),
+                    key=lambda e: e.start, default=None)  # fmt: skip
+        labels = "/".join(e.label if e else "-" for e in (before, after))
+        causes[f"pause left too long ({labels})"] += 1
