@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 from pocketsphinx import Decoder
 
-from roughy.speech.audio import frame_levels
+from roughy.speech.audio import Samples, Sound, sound_of
 from roughy.speech.g2p import G2PUnavailable, arpabet
 from roughy.speech.text import tokens
 from roughy.speech.types import ALIGNER_FILLER_CONFIDENCE, FRAME_SECONDS, SAMPLE_RATE, Word
@@ -63,30 +63,34 @@ class _Chunk:
     end: float
 
 
-def align(samples: npt.NDArray[np.float32], words: Sequence[Word]) -> list[Word]:
+def align(source: Samples | Sound, words: Sequence[Word]) -> list[Word]:
     """``words`` (time-ordered, one normalised token each) with aligned edges, plus fillers.
+
+    Each chunk's audio is read from ``source`` on its own (a ``Recording`` is never loaded
+    whole), and the edges are widened over its levels.
 
     Each recording starts from the decoder's first cepstral mean, not from where the last
     recording this thread aligned left it: the same recording aligns the same way whatever
     the worker did before.
     """
     _decoder().set_cmn(_local.first_mean)
-    duration = len(samples) / SAMPLE_RATE
+    sound = sound_of(source)
+    duration = sound.length / SAMPLE_RATE
     out: list[Word] = []
     todo = _chunks(words, duration)[::-1]
     while todo:
         chunk = todo.pop()
-        aligned = _align_chunk(samples, chunk)
+        aligned = _align_chunk(sound, chunk)
         halves = _split(chunk) if aligned is not None and _drifted(chunk, aligned) else None
         if halves is not None:
             todo.extend(halves[::-1])
         else:
             out.extend(chunk.words if aligned is None else aligned)
-    return _widen(out, frame_levels(samples))
+    return _widen(out, sound.levels())
 
 
 def fit(
-    samples: npt.NDArray[np.float32],
+    source: Samples | Sound,
     start: float,
     end: float,
     written: Sequence[str],
@@ -104,7 +108,7 @@ def fit(
     first, last = round(max(0.0, start) * SAMPLE_RATE), round(end * SAMPLE_RATE)
     if last <= first:
         return None
-    pcm = _pcm16(samples[first:last])
+    pcm = _pcm16(sound_of(source).read(first, last))
     _prime(pcm)
     written_score = _score(pcm, written)
     heard_score = _score(pcm, heard)
@@ -114,7 +118,7 @@ def fit(
 
 
 def word_fits(
-    samples: npt.NDArray[np.float32], start: float, end: float, written: Sequence[str]
+    source: Samples | Sound, start: float, end: float, written: Sequence[str]
 ) -> list[tuple[float, float]] | None:
     """How well each of the tokens ``written`` accounts for its own part of the audio of
     [start, end] when all are force-aligned to it in order: the natural log of its acoustic
@@ -128,7 +132,7 @@ def word_fits(
     first, last = round(max(0.0, start) * SAMPLE_RATE), round(end * SAMPLE_RATE)
     if last <= first or not written:
         return None
-    pcm = _pcm16(samples[first:last])
+    pcm = _pcm16(sound_of(source).read(first, last))
     _prime(pcm)
     forced = _forced(pcm, written)
     if forced is None:
@@ -286,7 +290,7 @@ def _chunks(words: Sequence[Word], duration: float) -> list[_Chunk]:
     return chunks
 
 
-def _align_chunk(samples: npt.NDArray[np.float32], chunk: _Chunk) -> list[Word] | None:
+def _align_chunk(sound: Sound, chunk: _Chunk) -> list[Word] | None:
     decoder = _decoder()
     symbols: list[str] = []
     for word in chunk.words:
@@ -297,7 +301,7 @@ def _align_chunk(samples: npt.NDArray[np.float32], chunk: _Chunk) -> list[Word] 
     grammar = _grammar(symbols)
     first = round(chunk.start * SAMPLE_RATE)
     last = round(chunk.end * SAMPLE_RATE)
-    pcm = _pcm16(samples[first:last])
+    pcm = _pcm16(sound.read(first, last))
     try:
         _decode(decoder, _SEARCH, grammar, pcm)
         segments = [(_entry(s.word), s.start_frame, s.end_frame) for s in decoder.seg() or ()]
