@@ -176,17 +176,15 @@ def _restart_at(
                 best = first, match.reach
         if best is not None:
             first, reach = best
-            return first, "retake" if _whole(said, first, end, j, reach) else "false_start"
+            return first, "retake" if _whole(said, end, j, reach) else "false_start"
     return None
 
 
-def _whole(said: _Said, first: int, end: int, j: int, reach: int) -> bool:
-    """Whether the stretch ``first..end``, said again in ``reach`` tokens from ``j``, is
+def _whole(said: _Said, end: int, j: int, reach: int) -> bool:
+    """Whether the stretch ending at ``end``, said again in ``reach`` tokens from ``j``, is
     all that its repeat's sentence says: a retake, not a start that stopped short."""
-    if not said.ends[end]:
-        return False
-    stop = next((p for p in range(j, len(said.text)) if said.ends[p]), len(said.text) - 1)
-    return stop + 1 <= j + reach and said.text[end] == said.text[j + reach - 1]
+    last = j + reach - 1  # where the repeat says the stretch's last word again
+    return said.ends[end] and said.ends[last] and said.text[end] == said.text[last]
 
 
 def _stretch_ends(said: _Said, j: int) -> list[int]:

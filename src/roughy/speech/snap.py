@@ -27,7 +27,7 @@ Levels = NDArray[np.floating[Any]]
 LOUD = 0.1
 QUIET_RUN = 0.08  # quiet this long ends the sound a cut moves out of
 SILENT_RUN = 0.3  # no word holds a silence this long at its edge (see ``trimmed``)
-EDGE_RUN = 0.05  # quiet this long at a word's edge is not its sound (see ``on_sound``)
+EDGE_RUN = 0.02  # quiet this long at a word's edge is not its sound (see ``on_sound``)
 # Two words that touch with a quiet run this long inside one of them, near where they meet,
 # were misplaced by the aligner: the pause lies there (see ``refit``). Longer than the closure
 # of a stop consonant.

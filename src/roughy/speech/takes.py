@@ -128,9 +128,7 @@ def decide(
     if levels is not None:
         _keep_what_runs_on(labels, items, fillers, parted)
     if levels is not None:
-        items, fillers, labels = _with_sounds(
-            items, fillers, labels, sounds, shortest, unwritten
-        )
+        items, fillers, labels = _with_sounds(items, fillers, labels, sounds, shortest, unwritten)
     items = _refit_at_fillers(items, fillers, labels, levels)
     items = _on_sound(items, levels)
     items, sounding = _without_phantoms(items, labels)
