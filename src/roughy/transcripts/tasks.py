@@ -72,6 +72,7 @@ def _transcribe(rt: Runtime, asset_id: str, language: str | None) -> None:
             models_dir=settings.models_dir,
             language=language,
             threads=settings.speech_threads,
+            scratch=settings.data_dir,  # the decoded audio, 230 MB an hour, while it runs
         )
         frame_rate = probe(path).frame_rate
     except ModelUnavailable as exc:
