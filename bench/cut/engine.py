@@ -96,14 +96,14 @@ def cut(
     Without a script (the unscripted sets) the decision gets no ``listen``/``word_fits``: they
     compare takes with script lines."""
     from roughy.speech.align import fit, word_fits
-    from roughy.speech.audio import load_audio
+    from roughy.speech.audio import decode
     from roughy.speech.takes import decide
 
     transcript, levels, transcribe_s, cached = transcribe(media, key, model, threads, use_cache)
     began = time.perf_counter()
-    samples = load_audio(media)  # the cut job loads the recording again to listen to takes
-    ears = {} if script is None else {"listen": partial(fit, samples),
-                                      "word_fits": partial(word_fits, samples)}  # fmt: skip
+    recording = decode(media)  # the cut job decodes the recording again to listen to takes
+    ears = {} if script is None else {"listen": partial(fit, recording),
+                                      "word_fits": partial(word_fits, recording)}  # fmt: skip
     plan = decide(transcript.words, script, duration=transcript.duration, levels=levels,
                   options=CutOptions(), **ears)  # fmt: skip
     decide_s = time.perf_counter() - began

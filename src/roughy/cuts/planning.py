@@ -97,18 +97,20 @@ def _ears(
 ) -> tuple[Listen | None, WordFits | None]:
     """The recording, to check takes against the script by ear and compare a line's takes
     word by word; None where the aligner does not know the language or the recording cannot
-    be read (the text alone decides then)."""
+    be read (the text alone decides then). It is decoded once into an unnamed temporary file
+    in the data directory, each take read from it as it is heard, and the file goes with the
+    last of the two functions."""
     from roughy.speech.align import ALIGNED_LANGUAGES, fit, word_fits
-    from roughy.speech.audio import AudioUnreadable, load_audio
+    from roughy.speech.audio import AudioUnreadable, decode
 
     if language not in ALIGNED_LANGUAGES or not isinstance(rt.store, LocalPaths):
         return None, None
     try:
-        samples = load_audio(rt.store.object_path(asset_id))
+        recording = decode(rt.store.object_path(asset_id), rt.settings.data_dir)
     except (AudioUnreadable, OSError):
         log.warning("recording not read for listening", extra={"asset_id": asset_id})
         return None, None
-    return partial(fit, samples), partial(word_fits, samples)
+    return partial(fit, recording), partial(word_fits, recording)
 
 
 def settle_waiting(rt: Runtime, asset_id: str) -> None:
