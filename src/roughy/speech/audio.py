@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 import os
 import tempfile
+import weakref
 from collections.abc import Iterator
 from pathlib import Path
 from types import TracebackType
@@ -83,6 +84,7 @@ class Recording:
         self._file = file
         self._length = length
         self._levels = levels
+        self._closer = weakref.finalize(self, file.close)  # dropped without close() too
 
     @property
     def length(self) -> int:
@@ -107,7 +109,7 @@ class Recording:
         return self._levels
 
     def close(self) -> None:
-        self._file.close()
+        self._closer()
 
     def __enter__(self) -> Recording:
         return self
