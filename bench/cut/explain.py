@@ -139,9 +139,9 @@ def _talk_causes(truth: Truth, plan: dict[str, Any], causes: Counter[str]) -> No
     if plan["chatter_left"]:
         causes["restart cue left in"] += len(plan["chatter_left"])
     for p in plan.get("pause_left", []):
-        before = max((e for e in truth.events if e.kind == "say" and e.end <= p["start"] + 1e-6),
+        before = max((e for e in truth.events if e.kind == "say" and e.end <= p["start"] + 2e-3),
                      key=lambda e: e.end, default=None)  # fmt: skip
-        after = min((e for e in truth.events if e.kind == "say" and e.start >= p["end"] - 1e-6),
+        after = min((e for e in truth.events if e.kind == "say" and e.start >= p["end"] - 2e-3),
                     key=lambda e: e.start, default=None)  # fmt: skip
         labels = "/".join(e.label if e else "-" for e in (before, after))
         causes[f"pause left too long ({labels})"] += 1
