@@ -96,7 +96,7 @@ def run_clip(kind: str, seed: int, options: dict[str, Any]) -> dict[str, Any]:
         result = engine.cut(clip.media, key, script, options["model"],
                             options["threads"], not options["fresh"])  # fmt: skip
         spans["roughy"] = result.pop("spans")
-        result["engine_version"] = engine.engine_version()
+        result["engine_version"] = engine.preload()
         extra["roughy"] = result
     out: dict[str, Any] = {"set": kind, "seed": seed, "duration": truth.duration,
                            "meta": truth.meta, "methods": {}}  # fmt: skip
@@ -313,7 +313,7 @@ def main() -> int:
                else seeds}  # fmt: skip
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     tables = []
-    version = engine.engine_version() if use_engine else None
+    version = engine.preload() if use_engine else None  # the pools fork with this code
     for kind in kinds:
         began = time.perf_counter()
         log(f"{kind}: generating {len(seeds)} clips")
@@ -358,7 +358,10 @@ def main() -> int:
             "summary": summary, "table": text, "clips": results,
         }  # fmt: skip
         if record["engine_changed_during_run"]:
-            log("WARNING: src/roughy/speech changed during the run: clips used different engines")
+            log(
+                f"note: src/roughy/speech changed on disk during the run; every clip used the "
+                f"engine loaded at its start ({version})"
+            )
         path = CACHE / f"results-{kind}-{stamp}.json"
         path.write_text(json.dumps(record, indent=1, default=str))
         log(f"{kind}: {time.perf_counter() - began:.0f} s, results in {path}")

@@ -5,11 +5,15 @@ The transcriber version hashes the ``src/roughy/speech/*.py`` files a transcript
 (all but the decision's own ``DECISION_ONLY``), so a change there transcribes again while a
 change to the decision does not. The engine version, reported with the results, hashes them
 all. A cached transcript carries the wall time of the run that made it, flagged ``cached``.
+``preload`` imports the engine once, at the start of a run (its processes fork from there), and
+fixes both versions to the code it loaded: a file changed on disk during the run changes
+neither what runs nor where its transcripts are filed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib
 import importlib.util
 import json
 import time
@@ -58,6 +62,20 @@ def transcriber_version() -> str:
     return _version(DECISION_ONLY)
 
 
+_LOADED: dict[str, str] = {}  # the versions of the code ``preload`` imported
+
+
+def preload() -> str:
+    """Import every ``roughy.speech`` module now and return the engine version they are."""
+    if not _LOADED:
+        for path in sorted(SPEECH_SRC.glob("*.py")):
+            if path.stem != "__init__":
+                importlib.import_module(f"roughy.speech.{path.stem}")
+        _LOADED["engine"] = engine_version()
+        _LOADED["transcriber"] = transcriber_version()
+    return _LOADED["engine"]
+
+
 def available() -> bool:
     return all(
         importlib.util.find_spec(f"roughy.speech.{name}") for name in ("takes", "transcribe")
@@ -70,7 +88,8 @@ def transcribe(
     """The transcript and levels of ``media``, its wall time, and whether it came from cache."""
     from roughy.speech.transcribe import transcribe_file
 
-    folder = CACHE / "transcripts" / f"{model}-{transcriber_version()}"
+    version = _LOADED.get("transcriber") or transcriber_version()
+    folder = CACHE / "transcripts" / f"{model}-{version}"
     stem = folder / key
     if use_cache and stem.with_suffix(".json").exists():
         data = json.loads(stem.with_suffix(".json").read_text())
