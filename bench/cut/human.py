@@ -41,7 +41,7 @@ from audio import RATE, Samples, read_wav, to_16k_trimmed, write_wav
 from layout import Ref, Shape, draw
 from truth import FILLER, GAP, Event, Truth, check
 
-VERSION = 3  # 3: chan3b starts after the "did it, did it" of another voice
+VERSION = 4  # 4: said pieces trimmed of room tone at their ends (_on_sound)
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "human"
 PACKAGES = {
@@ -51,6 +51,7 @@ PACKAGES = {
 INNER_PAUSE = 0.25  # a pause this long inside a phrase is a gap of its own
 EDGE_PAD = 0.03  # kept around a phrase's first and last word, where there is room
 FADE = 0.005
+SOUND_FLOOR = 0.03  # of a piece's loudest 10 ms: quieter frames at its ends are room tone
 
 
 @dataclass(frozen=True)
@@ -322,7 +323,24 @@ def _spoken(
             said.append(phrase.words[i])
     if speech:
         out.append(("say", np.concatenate(speech), " ".join(said)))
-    return out
+    return [(kind, _on_sound(piece) if kind == "say" else piece, text)
+            for kind, piece, text in out]  # fmt: skip
+
+
+def _on_sound(piece: Samples) -> Samples:
+    """A said piece trimmed of the room tone at either end: 10 ms frames quieter than
+    SOUND_FLOOR of its loudest, as the synthetic set trims espeak-ng's silence. The aligner's
+    word edges can hold half a second of it ("moving" in chan3), which made a cut in that
+    room tone count as a cut inside speech."""
+    frame = RATE // 100
+    usable = len(piece) // frame * frame
+    if usable < frame:
+        return piece
+    rms = np.sqrt(np.mean(piece[:usable].reshape(-1, frame) ** 2, axis=1))
+    loud = np.flatnonzero(rms >= SOUND_FLOOR * rms.max())
+    if len(loud) == 0:
+        return piece
+    return _faded(piece[loud[0] * frame : min(len(piece), (loud[-1] + 1) * frame)])
 
 
 def _edge(phrase: Phrase, i: int, before: bool) -> float:

@@ -63,7 +63,7 @@ from talk import (
 )
 from truth import CHATTER, FILLER, GAP, Event, Truth
 
-VERSION = 1
+VERSION = 2  # 2: said pieces trimmed of room tone (human.VERSION 4)
 SET = "human-talk"
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / SET
