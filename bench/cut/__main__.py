@@ -305,7 +305,7 @@ def main() -> int:
     kinds = sets.kinds(args.set, args.mode)
     use_engine = not args.no_engine and engine.available()
     if not use_engine and not args.no_engine:
-        log("roughy.speech.takes / transcribe not importable: baselines only")
+        log("roughy.speech.decide / hear not importable: baselines only")
     threads = args.threads or max(1, (os.cpu_count() or 1) // max(1, args.jobs))
     options = {"engine": use_engine, "model": args.model, "threads": threads,
                "fresh": args.fresh, "wer": not args.no_wer,

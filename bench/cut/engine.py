@@ -1,9 +1,9 @@
 """Roughy's cut engine as the bench runs it: ``transcribe_file`` then ``decide``, both timed.
 
 Transcripts can be cached by (clip, model, transcriber version) to re-run only the decision.
-The transcriber version hashes the ``src/roughy/speech/*.py`` files a transcript depends on
-(all but the decision's own ``DECISION_ONLY``), so a change there transcribes again while a
-change to the decision does not. The engine version, reported with the results, hashes them
+The transcriber version hashes the ``src/roughy/speech`` files a transcript depends on (all
+but the decision's folder, ``decide/``), so a change there transcribes again while a change to
+the decision does not. The engine version, reported with the results, hashes them
 all. A cached transcript carries the wall time of the run that made it, flagged ``cached``.
 ``preload`` imports the engine once, at the start of a run (its processes fork from there), and
 fixes both versions to the code it loaded: a file changed on disk during the run changes
@@ -32,25 +32,15 @@ MODELS = CACHE / "models"
 SPEECH_SRC = HERE.parent.parent / "src" / "roughy" / "speech"
 
 
-DECISION_ONLY = frozenset(
-    {
-        "takes.py",
-        "choose.py",
-        "ear.py",
-        "script.py",
-        "snap.py",
-        "labels.py",
-        "sentences.py",
-        "fillers.py",
-    }
-)
+DECISION = SPEECH_SRC / "decide"  # the pure decision: a change there transcribes nothing again
 
 
-def _version(skip: frozenset[str] = frozenset()) -> str:
+def _version(decision: bool = True) -> str:
     digest = hashlib.sha256()
-    for path in sorted(SPEECH_SRC.glob("*.py")):
-        if path.name not in skip:
-            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(SPEECH_SRC.rglob("*.py")):
+        if decision or DECISION not in path.parents:
+            name = str(path.relative_to(SPEECH_SRC))
+            digest.update(name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:12]
 
 
@@ -59,7 +49,7 @@ def engine_version() -> str:
 
 
 def transcriber_version() -> str:
-    return _version(DECISION_ONLY)
+    return _version(decision=False)
 
 
 _LOADED: dict[str, str] = {}  # the versions of the code ``preload`` imported
@@ -68,9 +58,10 @@ _LOADED: dict[str, str] = {}  # the versions of the code ``preload`` imported
 def preload() -> str:
     """Import every ``roughy.speech`` module now and return the engine version they are."""
     if not _LOADED:
-        for path in sorted(SPEECH_SRC.glob("*.py")):
-            if path.stem != "__init__":
-                importlib.import_module(f"roughy.speech.{path.stem}")
+        for path in sorted(SPEECH_SRC.rglob("*.py")):
+            parts = path.relative_to(SPEECH_SRC).with_suffix("").parts
+            module = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+            importlib.import_module(f"roughy.speech.{module}" if module else "roughy.speech")
         _LOADED["engine"] = engine_version()
         _LOADED["transcriber"] = transcriber_version()
     return _LOADED["engine"]
@@ -78,7 +69,7 @@ def preload() -> str:
 
 def available() -> bool:
     return all(
-        importlib.util.find_spec(f"roughy.speech.{name}") for name in ("takes", "transcribe")
+        importlib.util.find_spec(f"roughy.speech.{name}") for name in ("decide", "hear.transcribe")
     )
 
 
@@ -86,7 +77,7 @@ def transcribe(
     media: Path, key: str, model: str, threads: int, use_cache: bool
 ) -> tuple[Transcript, np.ndarray, float, bool]:
     """The transcript and levels of ``media``, its wall time, and whether it came from cache."""
-    from roughy.speech.transcribe import transcribe_file
+    from roughy.speech.hear.transcribe import transcribe_file
 
     version = _LOADED.get("transcriber") or transcriber_version()
     folder = CACHE / "transcripts" / f"{model}-{version}"
@@ -114,9 +105,9 @@ def cut(
     """Roughy's spans for ``media``, with the plan's missing lines, decisions and timings.
     Without a script (the unscripted sets) the decision gets no ``listen``/``word_fits``: they
     compare takes with script lines."""
-    from roughy.speech.align import fit, word_fits
-    from roughy.speech.audio import decode
-    from roughy.speech.takes import decide
+    from roughy.speech.decide import decide
+    from roughy.speech.hear.align import fit, word_fits
+    from roughy.speech.hear.audio import decode
 
     transcript, levels, transcribe_s, cached = transcribe(media, key, model, threads, use_cache)
     began = time.perf_counter()

@@ -19,7 +19,7 @@ import jiwer
 from audio import RATE
 from metrics import Span
 
-from roughy.speech.models import prepare_model
+from roughy.speech.hear.models import prepare_model
 from roughy.speech.text import tokens
 
 FADE = 0.01

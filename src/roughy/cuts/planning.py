@@ -58,7 +58,7 @@ def settle(rt: Runtime, cut_id: str) -> None:
         levels = transcripts.levels_of(transcript)
         duration = (transcript.duration_ms or 0) / 1000
         language = transcript.language
-    from roughy.speech.takes import decide  # numpy stays out of the API processes
+    from roughy.speech.decide import decide  # numpy stays out of the API processes
 
     started = time.monotonic()
     try:
@@ -100,8 +100,8 @@ def _ears(
     be read (the text alone decides then). It is decoded once into an unnamed temporary file
     in the data directory, each take read from it as it is heard, and the file goes with the
     last of the two functions."""
-    from roughy.speech.align import ALIGNED_LANGUAGES, fit, word_fits
-    from roughy.speech.audio import AudioUnreadable, decode
+    from roughy.speech.hear.align import ALIGNED_LANGUAGES, fit, word_fits
+    from roughy.speech.hear.audio import AudioUnreadable, decode
 
     if language not in ALIGNED_LANGUAGES or not isinstance(rt.store, LocalPaths):
         return None, None

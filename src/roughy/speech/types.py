@@ -22,12 +22,12 @@ DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
 TakePolicy = Literal["last", "best"]
 # ``listen(start, end, written, heard)``: how much better the tokens ``written`` account for
 # the audio of [start, end] than the tokens ``heard`` there (a log-likelihood ratio: above 0,
-# the written ones fit better), or None when it cannot tell. ``roughy.speech.align.fit``.
+# the written ones fit better), or None when it cannot tell. ``roughy.speech.hear.align.fit``.
 Listen = Callable[[float, float, Sequence[str], Sequence[str]], float | None]
 # ``word_fits(start, end, written)``: how well each of the tokens ``written`` fits its part of
 # the audio of [start, end], all aligned to it in order (a log score per frame: 0 is a perfect
 # fit), with the seconds it was aligned to; None when they will not align.
-# ``roughy.speech.align.word_fits``.
+# ``roughy.speech.hear.align.word_fits``.
 WordFits = Callable[[float, float, Sequence[str]], Sequence[tuple[float, float]] | None]
 
 

@@ -54,9 +54,9 @@ def transcribe_asset(rt: Runtime, asset_id: str) -> None:
 
 def _transcribe(rt: Runtime, asset_id: str, language: str | None) -> None:
     # The recogniser loads only where jobs run: API processes never carry it.
-    from roughy.speech.audio import AudioUnreadable
-    from roughy.speech.models import ModelUnavailable
-    from roughy.speech.transcribe import transcribe_file
+    from roughy.speech.hear.audio import AudioUnreadable
+    from roughy.speech.hear.models import ModelUnavailable
+    from roughy.speech.hear.transcribe import transcribe_file
 
     store, settings = rt.store, rt.settings
     if not isinstance(store, LocalPaths):

@@ -1,7 +1,7 @@
 """Which take of each script line to keep: one complete take per line, the chosen takes in the
 script's order in time. A DP over lines first covers as many lines as it can, then by policy
 prefers the *last* clean take or the *best* (highest match score, ties going to the later take).
-A take is clean when the ear says it was read right (``roughy.speech.ear``) or, where the ear
+A take is clean when the ear says it was read right (``roughy.speech.decide.ear``) or, where the ear
 cannot tell, it has no more errors than the line's best take, give or take ``CLEAN_MARGIN``: the
 recogniser's own slips ("making" for "baking") cost less than a misread word and recur alike in
 every take of a line.
@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 
-from roughy.speech.ear import verdict
-from roughy.speech.script import Attempt
+from roughy.speech.decide.ear import verdict
+from roughy.speech.decide.script import Attempt
 from roughy.speech.types import TakePolicy
 
 # A take counts as read right when it has at most this many errors more than the line's best

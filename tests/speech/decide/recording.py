@@ -5,12 +5,23 @@ every plan must pass (segments in order, no cut inside a word, decisions tiling 
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
+import numpy as np
 import pytest
 
-from roughy.speech.takes import UNWORDED, decide
-from roughy.speech.types import CutOptions, CutPlan, Decision, TakePolicy, Word, WordKind
+from roughy.speech.decide import decide
+from roughy.speech.decide.repairs import UNWORDED
+from roughy.speech.types import (
+    FRAME_SECONDS,
+    CutOptions,
+    CutPlan,
+    Decision,
+    TakePolicy,
+    Word,
+    WordKind,
+)
 
 WORD = 0.3  # seconds per spoken word
 GAP = 0.05  # between words of one phrase
@@ -118,3 +129,20 @@ def long_pauses_kept(plan: CutPlan) -> list[float]:
             out.append(run)
             run = 0.0
     return out
+
+
+SCRIPT = """The quick brown fox jumps over the lazy dog.
+
+Add two cups of flour and twenty grams of sugar.
+"""
+LINE1 = "The quick brown fox jumps over the lazy dog."
+LINE2 = "Add two cups of flour and twenty grams of sugar."
+
+
+def with_sound(rec: Recording, start: float, end: float) -> np.ndarray:
+    """Levels loud over the recording's words and over [start, end], silent elsewhere."""
+    levels = np.zeros(math.ceil(rec.duration / FRAME_SECONDS))
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    levels[round(start / FRAME_SECONDS) : round(end / FRAME_SECONDS)] = 0.5
+    return levels

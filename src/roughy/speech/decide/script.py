@@ -95,24 +95,24 @@ class Attempt:
     errors: float
     complete: bool
     # How much better the script than the words heard fits the take's audio (see
-    # ``roughy.speech.ear``); None when not listened to.
+    # ``roughy.speech.decide.ear``); None when not listened to.
     fit: float | None = None
     # How much better the words heard with the line's words it left out put back than the
-    # words heard fit (``roughy.speech.ear``): below 0 the speaker left them out.
+    # words heard fit (``roughy.speech.decide.ear``): below 0 the speaker left them out.
     omission: float | None = None
     # The recogniser surely heard a word read in too many inside the take (``speech.ear``).
     extra: bool = False
     # A word of the take fits the script clearly worse than in another take of its line
-    # (``roughy.speech.ear.compare_takes``): misread, though heard as written.
+    # (``roughy.speech.decide.ear.compare_takes``): misread, though heard as written.
     outdone: bool = False
     # A stretch of speech that may be a take the recogniser garbled (``_Extender.unsure``):
     # neither a take nor a false start until listened to.
     unsure: bool = False
     # Where the take's sound begins, when before its first heard word: a restart whose first
-    # words the recogniser did not write (``roughy.speech.ear``).
+    # words the recogniser did not write (``roughy.speech.decide.ear``).
     heard_from: float | None = None
     # Where the take's sound ends, when after its last heard word: its last words went
-    # unwritten (``roughy.speech.ear``).
+    # unwritten (``roughy.speech.decide.ear``).
     heard_to: float | None = None
 
     @property

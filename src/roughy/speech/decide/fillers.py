@@ -14,7 +14,7 @@ import math
 import re
 from collections.abc import Sequence
 
-from roughy.speech.labels import DROPPED, KEPT, Label
+from roughy.speech.decide.labels import DROPPED, KEPT, Label
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import ALIGNER_FILLER_CONFIDENCE, Word
 
@@ -22,7 +22,7 @@ from roughy.speech.types import ALIGNER_FILLER_CONFIDENCE, Word
 GLUED = 0.03
 GLUED_SIDES = 1
 SOUND_OF_A_WORD = 0.6  # longer than this, a glued filler is a hesitation after all
-# A filler shorter than this is what is left of one the aligner put on quiet (``snap.refit``
+# A filler shorter than this is what is left of one the aligner put on quiet (``levels.refit``
 # moved its edge to the pause): it goes with the nearer word, kept or dropped, not cut around.
 TRACE = 0.06
 # A word the recogniser was unsure of, that sounds like "erm" ("firm", "perm") where the script
@@ -99,7 +99,7 @@ def with_fillers(
     words that sound like words; anything else with a filler goes.
 
     ``parted[k]``: the levels show a break between items k and k + 1; ``worded[k]``: item k
-    holds several sounds (``snap.several_sounds``).
+    holds several sounds (``levels.several_sounds``).
     """
     before: list[Label | None] = []
     ended: list[float] = []  # where the word before each item ends

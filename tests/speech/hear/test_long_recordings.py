@@ -11,11 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from roughy.speech.align import fit, word_fits
-from roughy.speech.audio import InMemory, Recording, decode, frame_levels, load_audio
-from roughy.speech.models import prepare_model
+from roughy.speech.hear.align import fit, word_fits
+from roughy.speech.hear.audio import InMemory, Recording, decode, frame_levels, load_audio
+from roughy.speech.hear.models import prepare_model
+from roughy.speech.hear.transcribe import transcribe, transcribe_file, windows
 from roughy.speech.text import tokens
-from roughy.speech.transcribe import transcribe, transcribe_file, windows
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word
 from tests.spoken import Placed, speak
 

@@ -20,8 +20,8 @@ import numpy as np
 import numpy.typing as npt
 from pocketsphinx import Decoder
 
-from roughy.speech.audio import Samples, Sound, sound_of
-from roughy.speech.g2p import G2PUnavailable, arpabet
+from roughy.speech.hear.audio import Samples, Sound, sound_of
+from roughy.speech.hear.g2p import G2PUnavailable, arpabet
 from roughy.speech.text import tokens
 from roughy.speech.types import ALIGNER_FILLER_CONFIDENCE, FRAME_SECONDS, SAMPLE_RATE, Word
 

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from roughy.speech.sentences import REPEAT_GAP
-from roughy.speech.takes import decide
+from roughy.speech.decide import decide
+from roughy.speech.decide.repeats import REPEAT_GAP
 from roughy.speech.types import FRAME_SECONDS, CutOptions, CutPlan
-from tests.speech.recording import (
+from tests.speech.decide.recording import (
     Recording,
     check_consistent,
     each,

@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from itertools import pairwise
 
-from roughy.speech.labels import KEPT, Label, ends_sentence
-from roughy.speech.script import SENTENCE_PAUSE
+from roughy.speech.decide.labels import KEPT, Label, ends_sentence
+from roughy.speech.decide.script import SENTENCE_PAUSE
 from roughy.speech.text import tokens
 from roughy.speech.types import DropReason, Word
 
@@ -100,7 +100,7 @@ class _Said:
     ends: list[bool]  # the token ends a sentence (punctuation, or a long pause after it)
 
 
-def sentence_labels(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label | None]:
+def repeat_labels(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label | None]:
     """Each word's label (fillers' None): kept, unless the words after it say it again."""
     said = _said(items, fillers)
     found: list[Label | None] = [None] * len(said.text)

@@ -1,12 +1,11 @@
-"""Where the cuts go: segments to keep, every edge in a pause and on a quiet frame.
+"""What the levels (RMS per 10 ms) say of the words: where their sound begins and ends, where
+the pause between two of them lies, and what sounds no word covers.
 
-Items are the words and fillers on the timeline, time-ordered and not overlapping. Each gap
-between two items (and before the first, after the last) gets at most one segment edge of each
-kind, always inside the gap, so no cut ever falls inside a word, kept or dropped.
-
-The levels (RMS per 10 ms) correct the items first: ``refit`` moves the edges of two touching
-words to the pause the aligner put inside one of them, and ``apart`` tells which neighbours a
-breath separates (a filler with a breath before a word is not part of that word).
+``refit`` moves the edges of two touching words to the pause the aligner put inside one of
+them, ``trimmed`` and ``on_sound`` move edges off silence, ``reattached`` gives a sentence's
+first word back to its sentence, ``apart`` tells which neighbours a breath separates,
+``several_sounds`` which spans hold more than one sound, and ``unworded`` finds the sounds in
+the pauses that nobody wrote down.
 """
 
 from __future__ import annotations
@@ -19,13 +18,18 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from roughy.speech.types import FRAME_SECONDS, CutOptions, Span
+from roughy.speech.types import FRAME_SECONDS, Span
 
 Levels = NDArray[np.floating[Any]]
 
-# Sound this far from the background towards the speech level is speech (see ``_outward``).
+# Sound this far from the background towards the speech level is speech.
 LOUD = 0.1
-QUIET_RUN = 0.08  # quiet this long ends the sound a cut moves out of
+# A dropped word the aligner found no more sound for than this is a word the recogniser made
+# up in a pause ("I'm sorry." after a take): no cut is placed around it.
+SOUNDLESS = 0.05
+# An unworded sound this soon after a word may be the rest of its take, unwritten; one further
+# on is as often a hesitation after it.
+RUNS_ON = 0.2
 SILENT_RUN = 0.3  # no word holds a silence this long at its edge (see ``trimmed``)
 EDGE_RUN = 0.02  # quiet this long at a word's edge is not its sound (see ``on_sound``)
 # Two words that touch with a quiet run this long inside one of them, near where they meet,
@@ -46,44 +50,6 @@ SYLLABLE = 0.1  # a loud run this long is a sound of its own (see ``several_soun
 SOUND = 0.12  # an unworded sound at least this long is a hesitation (see ``unworded``) ...
 SOUND_LONGEST = 1.0  # ... and at most this long, in a pause of at most SOUND_GAP (longer
 SOUND_GAP = 1.5  # ones hold the words of a take the recogniser did not hear, more often)
-# A take's end may be cut up to this long after its last word, on a frame QUIETER than the
-# quietest around the usual tail: a soft ending ("moving", "himself") fades out for longer.
-TAIL_REACH = 0.35
-QUIETER = 0.5
-
-
-def snap(
-    at: float, low: float, high: float, levels: Levels | None, window: float, later: float = 0.0
-) -> float:
-    """The centre of the quietest frame within ``at ± window``, staying in [low, high].
-
-    Ties go to the frame nearest ``at``; with no levels, or no frame centre in range, ``at``.
-    Up to ``later`` past the window, a frame ``QUIETER`` than that one is taken instead: the
-    sound there is still fading out.
-    """
-    if levels is None or len(levels) == 0:
-        return at
-    best = _quietest(at, max(low, at - window), min(high, at + window), levels)
-    if best is None:
-        return at
-    if later > 0:
-        beyond = _quietest(at, at + window, min(high, at + window + later), levels)
-        if beyond is not None and beyond[1] < QUIETER * best[1]:
-            best = beyond
-    return min(max(best[0], low), high)
-
-
-def _quietest(at: float, lo: float, hi: float, levels: Levels) -> tuple[float, float] | None:
-    """The centre and level of the quietest frame centred in [lo, hi], ties nearest ``at``."""
-    first = max(0, math.ceil(lo / FRAME_SECONDS - 0.5 - 1e-9))
-    last = min(len(levels) - 1, math.floor(hi / FRAME_SECONDS - 0.5 + 1e-9))
-    if first > last:
-        return None
-    frames = np.arange(first, last + 1)
-    centres = (frames + 0.5) * FRAME_SECONDS
-    quiet = np.asarray(levels[first : last + 1], dtype=np.float64)
-    pick = np.lexsort((np.abs(centres - at), quiet))[0]
-    return float(centres[pick]), float(quiet[pick])
 
 
 def refit(
@@ -104,7 +70,7 @@ def refit(
     out = list(spans)
     if levels is None or len(levels) == 0:
         return out
-    quiet = np.asarray(levels) < _loud_level(levels)
+    quiet = np.asarray(levels) < loud_level(levels)
     for k in range(1, len(out)):
         (start, end), (then, until) = out[k - 1], out[k]
         if then - end >= TOUCHING or (where is not None and not where[k - 1]):
@@ -128,7 +94,7 @@ def trimmed(
     A word silent throughout ends up empty, at its end."""
     if levels is None or len(levels) == 0:
         return list(spans)
-    quiet = np.asarray(levels) < _loud_level(levels)
+    quiet = np.asarray(levels) < loud_level(levels)
     longest = round(SILENT_RUN / FRAME_SECONDS)
     out = []
     for start, end in spans:
@@ -152,7 +118,7 @@ def on_sound(
     loudness bar is still kept."""
     if levels is None or len(levels) == 0:
         return list(spans)
-    quiet = np.asarray(levels) < _loud_level(levels)
+    quiet = np.asarray(levels) < loud_level(levels)
     shortest = round(EDGE_RUN / FRAME_SECONDS)
     out = []
     for start, end in spans:
@@ -202,7 +168,7 @@ def apart(spans: Sequence[tuple[float, float]], levels: Levels | None) -> list[b
     False throughout without levels."""
     if levels is None or len(levels) == 0:
         return [False] * max(0, len(spans) - 1)
-    quiet = np.asarray(levels) < _loud_level(levels)
+    quiet = np.asarray(levels) < loud_level(levels)
     out = []
     for (start, end), (then, until) in pairwise(spans):
         low = max((start + end) / 2, end - BREAK_REACH)
@@ -217,7 +183,7 @@ def several_sounds(spans: Sequence[tuple[float, float]], levels: Levels | None) 
     several. False throughout without levels."""
     if levels is None or len(levels) == 0:
         return [False] * len(spans)
-    loud = np.asarray(levels) >= _loud_level(levels)
+    loud = np.asarray(levels) >= loud_level(levels)
     shortest, gap = round(SYLLABLE / FRAME_SECONDS), round(BREAK / FRAME_SECONDS)
     out = []
     for start, end in spans:
@@ -238,7 +204,7 @@ def unworded(spans: Sequence[tuple[float, float]], levels: Levels | None) -> lis
     sounds like that."""
     if levels is None or len(levels) == 0:
         return []
-    loud = np.asarray(levels) >= _loud_level(levels)
+    loud = np.asarray(levels) >= loud_level(levels)
     found: list[Span] = []
     for (_, end), (then, _) in pairwise(spans):
         first = math.ceil((end + BREAK) / FRAME_SECONDS)
@@ -280,97 +246,7 @@ def _quiet_run(
     return best
 
 
-def cut_segments(
-    items: Sequence[tuple[float, float]],
-    keep: Sequence[bool],
-    duration: float,
-    levels: Levels | None,
-    options: CutOptions,
-) -> list[Span]:
-    """The spans to keep: kept items with lead and tail, long pauses between them shortened."""
-    segments: list[Span] = []
-    opened: float | None = None
-    loud = _loud_level(levels) if levels is not None and len(levels) else None
-
-    def edge(at: float, low: float, high: float, later: float = 0.0) -> float:
-        return snap(at, low, high, levels, options.snap_window, later)
-
-    for gap in range(len(items) + 1):
-        left = gap > 0 and keep[gap - 1]
-        right = gap < len(items) and keep[gap]
-        low = items[gap - 1][1] if gap > 0 else 0.0
-        high = items[gap][0] if gap < len(items) else duration
-        room = high - low
-        if left and right:
-            if room <= options.max_pause:
-                continue
-            # The pause kept goes to a soft ending first, the lead before the next word after.
-            end = edge(
-                low + options.tail,
-                low,
-                high,
-                max(0.0, options.max_pause - options.lead - options.tail),
-            )
-            start = edge(high - max(options.lead, options.max_pause - (end - low)), low, high)
-            if start - end < FRAME_SECONDS:
-                continue  # snapping closed the gap: keep the pause whole
-        elif left:
-            tail = min(options.tail, room if gap == len(items) else room / 2)
-            reach = min(TAIL_REACH, room if gap == len(items) else room / 2) - tail
-            end = edge(low + tail, low, high, max(0.0, reach))
-            start = math.nan
-        elif right:
-            start = edge(high - min(options.lead, room if gap == 0 else room / 2), low, high)
-            end = math.nan
-        else:
-            continue
-        if loud is not None and levels is not None:
-            if right:
-                start = _outward(start, low, levels, loud, -1)
-            if left:
-                end = _outward(end, high, levels, loud, 1)
-        if left and opened is not None:
-            if end > opened:
-                segments.append(Span(opened, end))
-            opened = None
-        if right:
-            opened = start
-    return _merged(segments)
-
-
-def _outward(at: float, bound: float, levels: Levels, loud: float, step: int) -> float:
-    """A cut moved out of sound the recogniser heard no word in, towards ``bound``.
-
-    A pause that is loud at the cut holds speech the words do not show (a word the recogniser
-    dropped): the cut moves on through it, across dips of at most ``QUIET_RUN``, to where the
-    pause falls quiet, never past ``bound`` (the next word's edge). Sound that runs on into
-    the next word is that word's own (its edge is early): the cut stays where it was.
-    """
-    frame = int(at / FRAME_SECONDS) if step > 0 else int(at / FRAME_SECONDS) - 1
-    edge, quiet = at, 0
-    while 0 <= frame < len(levels) and quiet * FRAME_SECONDS < QUIET_RUN:
-        here = (frame + (1 if step > 0 else 0)) * FRAME_SECONDS
-        if (here - bound) * step > 0:
-            return at if quiet == 0 else edge
-        if levels[frame] >= loud:
-            edge, quiet = here, 0
-        else:
-            quiet += 1
-        frame += step
-    return edge
-
-
-def _loud_level(levels: Levels) -> float:
+def loud_level(levels: Levels) -> float:
     """``LOUD`` of the way, in level, from the recording's background to its speech."""
     floor, speech = np.percentile(levels, [10, 90])
     return float(floor + LOUD * (speech - floor))
-
-
-def _merged(segments: list[Span]) -> list[Span]:
-    out: list[Span] = []
-    for segment in segments:
-        if out and segment.start <= out[-1].end:
-            out[-1] = Span(out[-1].start, max(out[-1].end, segment.end))
-        else:
-            out.append(segment)
-    return out

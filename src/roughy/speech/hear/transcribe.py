@@ -25,9 +25,9 @@ import numpy.typing as npt
 from faster_whisper import WhisperModel
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-from roughy.speech.align import ALIGNED_LANGUAGES, align
-from roughy.speech.audio import Samples, Sound, decode, sound_of
-from roughy.speech.models import model_label, prepare_model
+from roughy.speech.hear.align import ALIGNED_LANGUAGES, align
+from roughy.speech.hear.audio import Samples, Sound, decode, sound_of
+from roughy.speech.hear.models import model_label, prepare_model
 from roughy.speech.text import is_filler, tokens
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word, WordKind
 

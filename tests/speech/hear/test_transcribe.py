@@ -15,14 +15,14 @@ import numpy.typing as npt
 import pytest
 from pocketsphinx import get_model_path
 
-from roughy.speech import models
-from roughy.speech.align import align, fit, word_fits
-from roughy.speech.audio import AudioUnreadable, frame_levels, load_audio
-from roughy.speech.ear import EVEN, JUDGED, OUTDONE
-from roughy.speech.g2p import arpabet
-from roughy.speech.models import ModelUnavailable, prepare_model
+from roughy.speech.decide.ear import EVEN, JUDGED, OUTDONE
+from roughy.speech.hear import models
+from roughy.speech.hear.align import align, fit, word_fits
+from roughy.speech.hear.audio import AudioUnreadable, frame_levels, load_audio
+from roughy.speech.hear.g2p import arpabet
+from roughy.speech.hear.models import ModelUnavailable, prepare_model
+from roughy.speech.hear.transcribe import transcribe, transcribe_file, unheard_speech
 from roughy.speech.text import tokens
-from roughy.speech.transcribe import transcribe, transcribe_file, unheard_speech
 from roughy.speech.types import SAMPLE_RATE, Transcript, Word
 
 EDGE_TOLERANCE = 0.1
@@ -303,7 +303,8 @@ def test_a_hash_mismatch_is_refused(work: Path, monkeypatch: pytest.MonkeyPatch)
 
 def test_two_processes_preparing_at_once_agree(work: Path) -> None:
     target = work / "concurrent"
-    code = "import sys; from pathlib import Path; from roughy.speech.models import prepare_model; "
+    code = "import sys; from pathlib import Path; "
+    code += "from roughy.speech.hear.models import prepare_model; "
     code += "print(prepare_model('base', Path(sys.argv[1])))"
     runs = [
         subprocess.Popen([sys.executable, "-c", code, target], stdout=subprocess.PIPE, text=True)

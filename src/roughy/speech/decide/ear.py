@@ -1,6 +1,6 @@
 """Takes checked by ear. Where a script line's take differs from the line in text, the text
 cannot tell whether the recogniser misheard it or the speaker misread it: both readings are
-force-aligned to the take's audio (``listen``: ``roughy.speech.align.fit`` on the recording)
+force-aligned to the take's audio (``listen``: ``roughy.speech.hear.align.fit`` on the recording)
 and the better fit tells. Pure but for ``listen``, which the caller passes in.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
-from roughy.speech.script import SENTENCE_PAUSE, Attempt, key
+from roughy.speech.decide.script import SENTENCE_PAUSE, Attempt, key
 from roughy.speech.types import Listen, Word, WordFits
 
 # The script fitting a take's audio within FIT_ACCEPT of the words heard clears it; the words
@@ -25,7 +25,7 @@ EDGE_REACH = 0.6
 FIT_PAD = 0.05  # seconds of the pauses either side a take is listened to again with
 SURE = 0.8  # a word heard with this confidence was said (see ``_Ear._sure_extra_word``)
 # Takes of one line compared word by word (``compare_takes``), in log score per 10 ms frame
-# (``roughy.speech.align.word_fits``; a word said fits at -0.001 to -0.005): one word fitting
+# (``roughy.speech.hear.align.word_fits``; a word said fits at -0.001 to -0.005): one word fitting
 # OUTDONE worse than in another take, which fits nowhere EVEN worse than it, was misread. On
 # the tuning clips, against a take read right: 212 of 291 takes with a word read differently
 # or left out have a word OUTDONE worse or more; 299 of 312 takes read alike none EVEN worse.
@@ -73,8 +73,33 @@ def listen_to_takes(
     it was heard (``verdict`` weighs the difference).
     """
     ear = _Ear(lines, heard, listen)
+    found, doubtful = _listened(attempts, ear)
+    complete: dict[int, int] = defaultdict(int)
+    for attempt in found:
+        complete[attempt.line] += attempt.complete
+    # A line with no take at all gets the stretch that fits it best, unless that is clearly
+    # something else: better a take garbled past clearing than a line reported never said.
+    for line, attempt in doubtful.items():
+        if not complete[line]:
+            found.append(attempt)
+            complete[line] = 1
+    return [
+        ear.checked(attempt)
+        if attempt.fit is None
+        and attempt.complete
+        and attempt.errors > 0
+        and complete[attempt.line] > 1
+        else attempt
+        for attempt in found
+    ]
+
+
+def _listened(attempts: list[Attempt], ear: _Ear) -> tuple[list[Attempt], dict[int, Attempt]]:
+    """The attempts with unsure stretches that fit the script made takes and restarts the
+    recogniser wrote once split from their false starts; and by line, the best stretch that
+    fits short of clearing (``FIT_ACCEPT``), kept aside."""
     found = []
-    doubtful: dict[int, Attempt] = {}  # line -> its best stretch that fits short of clearing
+    doubtful: dict[int, Attempt] = {}
     for attempt in attempts:
         if attempt.unsure:
             better = ear.fit(attempt, sounds=True)
@@ -90,22 +115,7 @@ def listen_to_takes(
             found.extend(ear.restarted(attempt))
         else:
             found.append(attempt)
-    complete: dict[int, int] = defaultdict(int)
-    for attempt in found:
-        complete[attempt.line] += attempt.complete
-    # A line with no take at all gets the stretch that fits it best, unless that is clearly
-    # something else: better a take garbled past clearing than a line reported never said.
-    for line, attempt in doubtful.items():
-        if not complete[line]:
-            found.append(attempt)
-            complete[line] = 1
-    out = []
-    for attempt in found:
-        listened = attempt.fit is not None
-        if not listened and attempt.complete and attempt.errors > 0 and complete[attempt.line] > 1:
-            attempt = ear.checked(attempt)
-        out.append(attempt)
-    return out
+    return found, doubtful
 
 
 def compare_takes(
