@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -234,6 +235,7 @@ def test_a_retake_written_with_a_contraction_the_first_time_is_still_a_retake() 
         ("Then he takes the train.", "Then she takes the train."),
         ("Put the key in the box.", "Put the key on the box."),
         ("You can leave at six.", "You should leave at six."),
+        ("Turn right at the second light.", "Turn left at the second light."),
     ],
 )
 def test_a_sentence_that_says_a_word_its_repeat_does_not_stays(first: str, then: str) -> None:
@@ -252,3 +254,17 @@ def test_words_about_starting_again_between_a_stretch_and_its_repeat_go_with_it(
     )
     plan = decided(rec)
     assert kept_text(plan) == "The first thing to do is to read the manual."
+
+
+@pytest.mark.parametrize(("confidence", "kept"), [(0.3, True), (0.9, False)])
+def test_a_stretch_the_recogniser_was_unsure_of_is_not_taken_for_a_repeat(
+    confidence: float, kept: bool
+) -> None:
+    """Whisper at times writes the same wrong words for two different sentences ("until you
+    ever had to hide" for "until eleven at night" and "until ten at night"), unsure of them:
+    words it was unsure of are no evidence that the speaker said the same thing again."""
+    rec = Recording().say("The green line runs until you ever had to hide.", then=1.0)
+    rec.say("The green line runs until you ever had to hide.")
+    rec.words[5:8] = [replace(w, confidence=confidence) for w in rec.words[5:8]]
+    plan = decided(rec)
+    assert (dropped(plan) == "") == kept

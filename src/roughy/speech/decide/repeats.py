@@ -32,6 +32,12 @@ from roughy.speech.types import DropReason, Word
 # The repeat starts at most this long after the stretch it repeats ends (cues and fillers
 # between them included): later, it may as well be a point made twice.
 REPEAT_GAP = 12.0
+# A stretch with UNSURE_WORDS content words (its last aside: it may be cut off) heard with
+# less confidence than SURE is not taken for a repeat: the recogniser may have written the
+# same wrong words for two different sentences ("until you ever had to hide" for "until
+# eleven at night" and for "until ten at night"). One such word is common in any sentence.
+SURE = 0.5
+UNSURE_WORDS = 2
 # A stretch said again is at most this long.
 LONGEST_STRETCH = 30.0
 # A one-word stretch is a restart only with a hesitation this long (or a filler, or a cue)
@@ -42,14 +48,9 @@ SLACK = 2
 # A cut-off last word shares its first letters with the word it became ("mus" / "museum").
 CUT_OFF_LETTERS = 2
 # Words that carry nothing a listener would miss: one of them left out of a repeat loses
-# nothing. Pronouns, prepositions, verbs and "not" carry content ("he"/"she", "in"/"on",
-# "is"/"was"): a stretch that says one its repeat does not is kept.
-FUNCTION_WORDS = frozenset(
-    {
-        *("a", "an", "the", "and", "so", "then", "well", "now", "just", "like", "okay"),
-        *("oh", "right", "actually", "basically", "really", "very", "um", "uh"),
-    }
-)
+# nothing. Pronouns, prepositions, verbs, adverbs and "not" carry content ("he"/"she",
+# "in"/"on", "is"/"was", "right"/"left"): a stretch that says one its repeat does not is kept.
+FUNCTION_WORDS = frozenset({"a", "an", "the", "and", "so", "okay", "oh", "well", "um", "uh"})
 # What a speaker says between a false start and its restart ("sorry, let me start again",
 # "okay, one more time", "scratch that"): a run of at most CUE_LENGTH of these words with at
 # least one that speaks of the restart (RESTART_WORDS). Said between a stretch and its repeat,
@@ -98,6 +99,7 @@ class _Said:
     owner: list[int]
     hesitant: list[bool]
     ends: list[bool]  # the token ends a sentence (punctuation, or a long pause after it)
+    unsure: list[bool]  # a content word the recogniser heard with less than SURE confidence
 
 
 def repeat_labels(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label | None]:
@@ -143,7 +145,11 @@ def _said(items: Sequence[Word], fillers: Sequence[bool]) -> _Said:
         or items[owner[p + 1]].start - items[owner[p]].end >= SENTENCE_PAUSE
         for p in range(len(text))
     ]
-    return _Said(text, owner, hesitant, ends)
+    unsure = [
+        token not in FUNCTION_WORDS and items[k].confidence < SURE
+        for token, k in zip(text, owner, strict=True)
+    ]
+    return _Said(text, owner, hesitant, ends, unsure)
 
 
 def _restart_at(
@@ -169,8 +175,8 @@ def _restart_at(
                 continue  # across a sentence's end, only whole sentences are said again
             stretch = said.text[first : end + 1]
             exact = len(stretch) > 1 and said.text[j : j + len(stretch)] == stretch
-            if not (broke_off or exact):
-                continue
+            if not (broke_off or exact) or sum(said.unsure[first:end]) >= UNSURE_WORDS:
+                continue  # no break to restart at, or words too unsure to tell it is a repeat
             match = _repeated(stretch, said.text[j : j + len(stretch) + SLACK])
             if match.differs is None:
                 best = first, match.reach
