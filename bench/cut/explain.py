@@ -31,6 +31,11 @@ def explain(path: Path, verbose: bool = True) -> dict[str, Any]:
     causes: Counter[str] = Counter()
     import sets
 
+    made = record.get("set_version")
+    if made is not None and made != sets.VERSIONS[record["set"]]:
+        now = sets.VERSIONS[record["set"]]
+        raise SystemExit(f"{path}: made on {record['set']} version {made}; the bench now "
+                         f"makes version {now}, whose truths differ")  # fmt: skip
     for clip in record["clips"]:
         plan = clip["methods"].get("roughy")
         if not plan:
@@ -71,7 +76,11 @@ def explain(path: Path, verbose: bool = True) -> dict[str, Any]:
             if e.label == "drop:filler" and not found:
                 causes["real filler not found as a filler"] += 1
         for c in plan["cuts_inside"]:
-            event = next(e for e in truth.events if e.kind == "say" and e.start < c["at"] < e.end)
+            event = next(
+                (e for e in truth.events if e.kind == "say" and e.start < c["at"] < e.end), None
+            )
+            if event is None:
+                continue
             edge = min(c["at"] - event.start, event.end - c["at"])
             causes["cut inside speech <= 150 ms from its edge" if edge <= 0.15
                    else "cut inside speech > 150 ms from its edge"] += 1  # fmt: skip
