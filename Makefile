@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-deps test-sqlite test-postgresql bench bench-upload bench-processing bench-cut clean
+.PHONY: run test lint test-deps test-sqlite test-postgresql bench bench-upload bench-processing bench-cut bench-memory clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -51,6 +51,11 @@ bench-processing: $(STAMP)
 ## oracle; tuned on seeds 0-99, reported on 100-199 (docs/benchmarks.md, bench/cut).
 bench-cut: $(STAMP) test-deps
 	$(PY) bench/cut $(ARGS)
+
+## Peak memory of transcribing 0.5, 2 and 10 hour recordings, windowed against the whole-file
+## baseline (about 35 min; see bench/README.md).
+bench-memory: $(STAMP) test-deps
+	$(PY) bench/memory_bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .roughy tests/js/node_modules
