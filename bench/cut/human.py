@@ -41,7 +41,7 @@ from audio import RATE, Samples, read_wav, to_16k_trimmed, write_wav
 from layout import Ref, Shape, draw
 from truth import FILLER, GAP, Event, Truth, check
 
-VERSION = 4  # 4: said pieces trimmed of room tone at their ends (_on_sound)
+VERSION = 5  # 5: a word at its recording's very start is no longer cut away (_edge)
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / "human"
 PACKAGES = {
@@ -344,10 +344,13 @@ def _on_sound(piece: Samples) -> Samples:
 
 
 def _edge(phrase: Phrase, i: int, before: bool) -> float:
-    """A run's outer edge: the word's edge widened by EDGE_PAD into any pause beside it."""
+    """A run's outer edge: the word's edge widened by EDGE_PAD into any pause beside it, never
+    before the recording's start (a negative start sliced the samples from their end, an empty
+    piece: up to v4 "feels" of "feels like these days go on forever" and the first word of the
+    cards phrases were silently missing from every take, though their labels said them)."""
     if before:
         room = phrase.starts[i] - (phrase.ends[i - 1] if i > 0 else phrase.starts[i] - EDGE_PAD)
-        return phrase.starts[i] - min(EDGE_PAD, max(0.0, room / 2))
+        return max(0.0, phrase.starts[i] - min(EDGE_PAD, max(0.0, room / 2)))
     nxt = phrase.starts[i + 1] if i + 1 < len(phrase.words) else phrase.ends[i] + EDGE_PAD
     return phrase.ends[i] + min(EDGE_PAD, max(0.0, (nxt - phrase.ends[i]) / 2))
 

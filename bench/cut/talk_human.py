@@ -63,7 +63,7 @@ from talk import (
 )
 from truth import CHATTER, FILLER, GAP, Event, Truth
 
-VERSION = 2  # 2: said pieces trimmed of room tone (human.VERSION 4)
+VERSION = 3  # 3: words at a recording's start kept (human.VERSION 5: "ten", "five", "feels")
 SET = "human-talk"
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache" / SET
