@@ -22,6 +22,11 @@ recorded words into them (each template below names its words as ``source:index`
 
 Ordinary sentences: the rest of the material (lv870, the two Beckett lines, chan3b, "feels like
 these days go on forever", "yeah we had a long discussion about"): 56 distinct sentences in all.
+Each of them spliced and transcribed alone by Whisper base (t3) is heard as labelled but for 13
+one-word slips of the recogniser: "clubs" as "cloves"/"close"/"clothes", the spliced 50 ms "a"
+as "the", the reader's doubled "a more a amiable" as one "a". The Beckett line is read "Try
+again. Fail again. Fail better." with pauses: deliberate repetition, which a restart rule that
+looks only at the words takes for false starts.
 
 What this set can represent: human voices and their own prosody; template neighbours that
 differ in one or two real recorded words (lists of cards, numbers in an instruction, adjectives
