@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,6 +12,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from roughy.accounts import service as accounts
+from roughy.db import Database
 
 TUS = {"Tus-Resumable": "1.0.0"}
 OCTETS = "application/offset+octet-stream"
@@ -119,3 +123,13 @@ def account_client(
     key = cli(data_dir, database_url, "accounts", "create", email)
     with httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}) as c:
         yield c, key
+
+
+def db_account_client(base_url: str, db: Database, name: str) -> httpx.Client:
+    """A client keyed for a new account (60 credits) made straight in the database."""
+    with db.session() as session:
+        account = accounts.create_account(
+            session, f"{name}-{uuid.uuid4().hex[:8]}@example.com", credits=60
+        )
+        key = accounts.mint_key(session, account).plaintext
+    return httpx.Client(base_url=base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60)

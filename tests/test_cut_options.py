@@ -5,7 +5,6 @@ recording transcribed offline by the server's worker."""
 
 from __future__ import annotations
 
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from itertools import pairwise
 from pathlib import Path
@@ -14,10 +13,15 @@ from typing import Any
 import httpx
 import pytest
 
-from roughy.accounts import service as accounts
 from roughy.db import Database
 from tests.conftest import Server, start_server, start_worker
-from tests.helpers import account_client, assert_envelope, upload_bytes, wait_for_state
+from tests.helpers import (
+    account_client,
+    assert_envelope,
+    db_account_client,
+    upload_bytes,
+    wait_for_state,
+)
 from tests.spoken import Placed, speak
 from tests.test_cuts import EDGE, SETTLED, kept, ready_asset, spans, wait_for_cut
 
@@ -53,14 +57,7 @@ def on_talk(
     server: Server, db: Database, talk: tuple[Path, dict[str, Placed]]
 ) -> tuple[httpx.Client, str]:
     """One account's client and its ready asset of the talk."""
-    with db.session() as session:
-        account = accounts.create_account(
-            session, f"options-{uuid.uuid4().hex[:8]}@example.com", credits=60
-        )
-        key = accounts.mint_key(session, account).plaintext
-    client = httpx.Client(
-        base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    )
+    client = db_account_client(server.base_url, db, "options")
     project = client.post("/v1/projects", json={"name": "Options"}).json()
     return client, ready_asset(client, project["id"], talk[0].read_bytes())
 

@@ -21,7 +21,13 @@ from roughy.accounts import service as accounts
 from roughy.db import Database
 from roughy.speech.text import tokens
 from tests.conftest import Server, ffmpeg
-from tests.helpers import assert_envelope, create_asset, upload_bytes, wait_for_state
+from tests.helpers import (
+    assert_envelope,
+    create_asset,
+    db_account_client,
+    upload_bytes,
+    wait_for_state,
+)
 from tests.spoken import Placed, speak
 
 LINE = "The quick brown fox jumps over the lazy dog."
@@ -74,14 +80,7 @@ def cut_of_takes(
     server: Server, db: Database, takes: tuple[Path, dict[str, Placed]]
 ) -> tuple[httpx.Client, dict[str, Any], str]:
     """One account's cut of the takes recording with the script, completed."""
-    with db.session() as session:
-        account = accounts.create_account(
-            session, f"cuts-{uuid.uuid4().hex[:8]}@example.com", credits=60
-        )
-        key = accounts.mint_key(session, account).plaintext
-    client = httpx.Client(
-        base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    )
+    client = db_account_client(server.base_url, db, "cuts")
     project = client.post("/v1/projects", json={"name": "Takes"}).json()
     asset_id = ready_asset(client, project["id"], takes[0].read_bytes())
     r = client.post("/v1/cuts", json={"asset_id": asset_id, "script": SCRIPT})

@@ -5,16 +5,15 @@ repeat, each with its reason; options that keep every pause under 0.3 s do the s
 from __future__ import annotations
 
 import itertools
-import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from roughy.accounts import service as accounts
 from roughy.db import Database
 from tests.conftest import Server
+from tests.helpers import db_account_client
 from tests.spoken import Placed, speak
 from tests.test_cuts import EDGE, kept, ready_asset, spans, wait_for_cut
 
@@ -40,14 +39,7 @@ def steps(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Pla
 def cutting(
     server: Server, db: Database, steps: tuple[Path, dict[str, Placed]]
 ) -> tuple[httpx.Client, str]:
-    with db.session() as session:
-        account = accounts.create_account(
-            session, f"talk-{uuid.uuid4().hex[:8]}@example.com", credits=60
-        )
-        key = accounts.mint_key(session, account).plaintext
-    client = httpx.Client(
-        base_url=server.base_url, headers={"Authorization": f"Bearer {key}"}, timeout=60
-    )
+    client = db_account_client(server.base_url, db, "talk")
     project = client.post("/v1/projects", json={"name": "Talks"}).json()
     return client, ready_asset(client, project["id"], steps[0].read_bytes())
 
