@@ -53,7 +53,7 @@ bench-cut: $(STAMP) test-deps
 	$(PY) bench/cut $(ARGS)
 
 ## Peak memory of transcribing 0.5, 2 and 10 hour recordings, windowed against the whole-file
-## baseline (about 35 min; see bench/README.md).
+## baseline (about 30 min; see bench/README.md).
 bench-memory: $(STAMP) test-deps
 	$(PY) bench/memory_bench.py $(ARGS)
 

@@ -14,7 +14,7 @@ Each length is transcribed in a fresh child process, whose peak RSS is its ``ru_
 
 The recordings (``make_recording``) are realistic but cheap to hear: a 30-minute unit of room
 tone (pink noise at about -55 dBFS RMS, 48 kHz mono AAC in .m4a) with two stretches of espeak-ng
-speech mixed in (about 50 s and 55 s, 280 words), repeated by stream copy to each length. So
+speech mixed in (about 50 s and 55 s, 305 words), repeated by stream copy to each length. So
 the whole pipeline (decode, VAD and windows, Whisper, alignment, levels) runs over every hour,
 but Whisper only hears 3.5 minutes of speech an hour. The check at the end: the windowed
 transcript has the same number of words per unit at every length.
