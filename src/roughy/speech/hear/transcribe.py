@@ -84,7 +84,7 @@ def _map_large_blocks() -> None:
     By default the threshold rises to the largest block freed so far (up to 32 MiB); then a
     window's arrays (a few MB each: samples, VAD batches, spectrogram) come from the heap and
     leave it fragmented, and the peak rises with them. Measured on 30 minutes: 459 -> 354 MB
-    peak RSS, for 15 to 20 % more CPU time, in page faults (bench/memory_bench.py). Without
+    peak RSS, for 14 to 23 % more CPU time, in page faults (bench/memory_bench.py). Without
     glibc (no ``mallopt``) nothing changes.
     """
     mallopt = getattr(ctypes.CDLL(None), "mallopt", None)
