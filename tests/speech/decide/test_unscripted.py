@@ -116,6 +116,19 @@ def test_a_sorry_that_is_not_between_a_stretch_and_its_repeat_stays() -> None:
     assert dropped(decided(rec)) == ""
 
 
+def test_a_lone_everyday_word_is_no_restart_cue() -> None:
+    """ "again" alone between two words is speech, not a cue: deliberate repetition stays."""
+    rec = (
+        Recording()
+        .say("Try again.", then=0.6)
+        .say("Fail again.", then=0.6)
+        .say("Fail better.", then=0.6)
+    )
+    assert dropped(decided(rec)) == ""
+    cued = Recording().say("Turn", then=0.4).say("sorry.", then=0.5).say("Turn left.")
+    assert dropped(decided(cued)) == "Turn sorry."
+
+
 def test_three_takes_keep_the_last() -> None:
     rec = Recording()
     for _ in range(3):

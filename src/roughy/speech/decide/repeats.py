@@ -69,6 +69,9 @@ CUE_WORDS = RESTART_WORDS | {
     *("second", "excuse", "what", "am", "oh", "well", "um", "uh", "hang"),
 }
 CUE_LENGTH = 8
+# A cue of one word is a cue only if the word says nothing but a restart: "again", "over" or
+# "wait" alone is everyday speech ("Try again. Fail again. Fail better.").
+CUE_ALONE = frozenset({"sorry", "oops", "pardon", "restart", "scratch"})
 # A recogniser writes the same words now contracted, now not ("it's" / "it is").
 _NOT = {"can't": "can", "won't": "will", "shan't": "shall", "ain't": "is"}
 _HAVE = {"'ve": "have", "'re": "are", "'ll": "will", "'m": "am", "'d": "would"}
@@ -195,14 +198,14 @@ def _whole(said: _Said, end: int, j: int, reach: int) -> bool:
 
 def _stretch_ends(said: _Said, j: int) -> list[int]:
     """Where a stretch repeated from token ``j`` may end: right before it, or before a
-    restart cue that leads up to it (shortest first)."""
+    restart cue that leads up to it (shortest first; a one-word cue only of ``CUE_ALONE``)."""
     out = [j - 1]
     restarting = False
     for at in range(j - 1, max(0, j - 1 - CUE_LENGTH), -1):
         if said.text[at] not in CUE_WORDS:
             break
         restarting = restarting or said.text[at] in RESTART_WORDS
-        if restarting and at > 0:
+        if restarting and at > 0 and (at < j - 1 or said.text[at] in CUE_ALONE):
             out.append(at - 1)
     return out
 
