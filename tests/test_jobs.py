@@ -18,7 +18,7 @@ import httpx
 import pytest
 
 from roughy.config import Settings
-from roughy.jobs.queue import JobQueue
+from roughy.queue.jobqueue import JobQueue
 from tests.conftest import ROOT, Server, ffmpeg, start_server, start_worker
 from tests.helpers import account_client, upload_bytes, wait_for_state
 

@@ -21,9 +21,10 @@ from roughy.config import Settings
 from roughy.credits.endpoints import router as credits_router
 from roughy.cuts.endpoints import router as cuts_router
 from roughy.errors import error_response, install_error_handlers
-from roughy.jobs.embedded import EmbeddedWorker
+from roughy.jobs import WORKER_MODULE, register_jobs
 from roughy.middleware import RequestContextMiddleware
 from roughy.projects.endpoints import router as projects_router
+from roughy.queue.embedded import EmbeddedWorker
 from roughy.runtime import Runtime, build_runtime
 from roughy.transcripts.endpoints import router as transcripts_router
 from roughy.uploads.endpoints import router as uploads_router
@@ -38,9 +39,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = await run_in_threadpool(build_runtime, settings)
+        runtime = await run_in_threadpool(build_runtime, settings, register_jobs)
         app.state.runtime = runtime
-        worker = EmbeddedWorker(settings.shutdown_grace_seconds)
+        worker = EmbeddedWorker(settings.shutdown_grace_seconds, WORKER_MODULE)
         if settings.embedded_worker:
             await worker.start()
         log.info(

@@ -100,9 +100,9 @@ def serve(
 @app.command("worker")
 def worker_command() -> None:
     """Run a job worker alone: processing and housekeeping, from the configured queue."""
-    from roughy.jobs import worker
+    from roughy.jobs import main
 
-    worker.main()
+    main()
 
 
 @accounts_app.command("create")
@@ -171,8 +171,8 @@ def credits_grant(
 
     A negative adjustment goes after ``--``: ``roughy credits grant --type adjustment EMAIL -- -5``.
     """
-    from roughy.jobs.catalog import register_jobs
-    from roughy.jobs.queue import JobQueue
+    from roughy.jobs import register_jobs
+    from roughy.queue.jobqueue import JobQueue
     from roughy.transcripts import tasks as transcripts
 
     settings = Settings()

@@ -12,13 +12,13 @@ from sqlalchemy.orm import Session
 from roughy.assets import service as assets
 from roughy.assets.tasks import purge_asset_bytes
 from roughy.db import utcnow
-from roughy.jobs import claims
+from roughy.queue import claims
 from roughy.uploads import service as uploads
 
 if TYPE_CHECKING:
     from roughy.runtime import Runtime
 
-log = logging.getLogger("roughy.jobs")
+log = logging.getLogger("roughy.housekeeping")
 
 
 def _remove_all(

@@ -5,8 +5,8 @@ from roughy.assets.models import Asset
 from roughy.credits.models import LedgerEntry
 from roughy.cuts.models import Cut
 from roughy.events.models import Event
-from roughy.jobs.models import JobClaim
 from roughy.projects.models import Project
+from roughy.queue.models import JobClaim
 from roughy.transcripts.models import Transcript
 from roughy.uploads.models import Upload
 

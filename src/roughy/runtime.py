@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -9,7 +10,7 @@ from fastapi import Request
 from roughy import migrate
 from roughy.config import Settings
 from roughy.db import Database
-from roughy.jobs.queue import JobQueue
+from roughy.queue.jobqueue import JobQueue
 from roughy.storage.base import BlobStore
 from roughy.storage.local import LocalBlobStore
 from roughy.uploads.locks import UploadLocks
@@ -28,10 +29,10 @@ class Runtime:
         self.db.dispose()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    """Open the configured parts, migrating the database to the code's schema first."""
-    from roughy.jobs.catalog import register_jobs
-
+def build_runtime(settings: Settings, register_jobs: Callable[[JobQueue], None]) -> Runtime:
+    """Open the configured parts, migrating the database to the code's schema first; the
+    queue gets its jobs from ``register_jobs`` (``roughy.jobs.register_jobs``: the top floor,
+    which knows every resource, passes it down)."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     migrate.upgrade(settings.resolved_database_url)
     jobs = JobQueue(settings)

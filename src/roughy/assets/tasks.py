@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from roughy.assets import service
 from roughy.assets.models import Asset
 from roughy.credits import service as credits
-from roughy.jobs import claims
 from roughy.media.probe import Probe, UnreadableMedia, probe, retyped
+from roughy.queue import claims
 from roughy.storage.base import LocalPaths
 from roughy.transcripts import tasks as transcripts
 

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 from roughy.assets.models import Asset
 from roughy.cuts import planning
 from roughy.cuts.models import Cut
-from roughy.jobs import claims
+from roughy.queue import claims
 from roughy.transcripts import tasks as transcripts
 
 if TYPE_CHECKING:

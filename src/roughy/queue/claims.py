@@ -23,7 +23,7 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from roughy.db import Database, new_id, upsert_into, utcnow
-from roughy.jobs.models import JobClaim
+from roughy.queue.models import JobClaim
 
 log = logging.getLogger("roughy.jobs")
 

@@ -30,8 +30,10 @@ def _detach() -> None:
 
 
 class EmbeddedWorker:
-    def __init__(self, grace_seconds: float) -> None:
+    def __init__(self, grace_seconds: float, module: str) -> None:
+        """``module``: what ``python -m`` runs as the worker (the caller's job list)."""
         self._grace = grace_seconds
+        self._module = module
         self._process: asyncio.subprocess.Process | None = None
         self._watch: asyncio.Task[None] | None = None
 
@@ -48,7 +50,7 @@ class EmbeddedWorker:
         self._process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "roughy.jobs.worker",
+            self._module,
             preexec_fn=_detach,
         )
         log.info("worker process started", extra={"pid": self._process.pid})

@@ -3,6 +3,10 @@
 Every process builds the same queue with the same jobs registered: API processes only enqueue,
 ``roughy worker`` (on its own, or beside ``roughy serve``) runs them. A job is a plain function
 ``fn(runtime, *args)``; the queue passes the worker's runtime in.
+
+The queue also carries the product's subscriptions: a job that finishes something publishes a
+topic, and whatever the job list subscribed to it runs then (a finished transcript wakes the cuts
+waiting on it), so that a resource need not know who waits for it.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from roughy.config import Settings
-from roughy.jobs import claims
+from roughy.queue import claims
 
 if TYPE_CHECKING:
     from roughy.runtime import Runtime
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 Job = Callable[..., Any]
 KeyedJob = Callable[["Runtime", str], object]
+Handler = Callable[..., object]  # handler(runtime, *args) of a published topic
 
 log = logging.getLogger("roughy.jobs")
 
@@ -41,11 +46,20 @@ class JobQueue:
         self._tasks: dict[Job, Any] = {}
         self._by_name: dict[str, Job] = {}
         self._runtime: Runtime | None = None
+        self._subscribers: dict[str, list[Handler]] = {}
+        self.periodic: list[Job] = []
 
     def register(
-        self, fn: Job, *, retries: int = 2, retry_delay: int = 5, priority: int = 0
+        self,
+        fn: Job,
+        *,
+        retries: int = 2,
+        retry_delay: int = 5,
+        priority: int = 0,
+        periodic: bool = False,
     ) -> None:
-        """Make ``fn`` runnable by name in every process that registers it the same way."""
+        """Make ``fn`` runnable by name in every process that registers it the same way;
+        ``periodic``: every worker queues ``fn(runtime)`` each reaper interval."""
 
         def run(*args: Any) -> None:
             if self._runtime is None:
@@ -57,6 +71,17 @@ class JobQueue:
         )
         self._tasks[fn] = task(run)
         self._by_name[fn.__name__] = fn
+        if periodic:
+            self.periodic.append(fn)
+
+    def subscribe(self, topic: str, handler: Handler) -> None:
+        """Run ``handler(runtime, *args)`` whenever ``topic`` is published in this process."""
+        self._subscribers.setdefault(topic, []).append(handler)
+
+    def publish(self, rt: Runtime, topic: str, *args: object) -> None:
+        """Run the handlers of ``topic`` now, in order; an error goes to the caller."""
+        for handler in self._subscribers.get(topic, ()):
+            handler(rt, *args)
 
     def named(self, name: str) -> Job | None:
         return self._by_name.get(name)

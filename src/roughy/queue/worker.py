@@ -1,25 +1,26 @@
-"""A worker process: runs queued jobs on a few threads, and queues housekeeping on a timer.
+"""A worker process: runs queued jobs on a few threads, and queues the periodic jobs on a timer.
 
-``roughy worker`` runs one on its own; ``roughy serve`` starts one beside the API. SIGTERM lets
-running jobs finish (up to the shutdown grace), then exits; a job cut short runs again elsewhere
-once its claim lapses.
+``roughy worker`` runs one on its own; ``roughy serve`` starts one beside the API (both through
+``roughy.jobs.main``, which builds the runtime with the product's jobs). SIGTERM lets running
+jobs finish (up to the shutdown grace), then exits; a job cut short runs again elsewhere once
+its claim lapses.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+from typing import TYPE_CHECKING
 
-from roughy.config import Settings
-from roughy.jobs.periodic import lifecycle
-from roughy.logs import configure_logging
-from roughy.runtime import Runtime, build_runtime
+if TYPE_CHECKING:
+    from roughy.runtime import Runtime
 
 log = logging.getLogger("roughy.worker")
 
 
-def run(settings: Settings) -> None:
-    rt = build_runtime(settings)
+def run(rt: Runtime) -> None:
+    """Run the runtime's queued jobs until SIGTERM; the runtime is closed at the end."""
+    settings = rt.settings
     rt.jobs.bind(rt)
     consumer = rt.jobs.huey.create_consumer(
         workers=settings.worker_threads,
@@ -33,7 +34,7 @@ def run(settings: Settings) -> None:
     )
     stop = threading.Event()
     ticker = threading.Thread(
-        target=_queue_housekeeping, args=(rt, stop), name="roughy-housekeeping", daemon=True
+        target=_queue_periodic, args=(rt, stop), name="roughy-periodic", daemon=True
     )
     ticker.start()
     log.info(
@@ -48,23 +49,17 @@ def run(settings: Settings) -> None:
         log.info("worker stopped")
 
 
-def _queue_housekeeping(rt: Runtime, stop: threading.Event) -> None:
-    """Queue the lifecycle job now and every interval; a busy queue runs it first (priority)."""
+def _queue_periodic(rt: Runtime, stop: threading.Event) -> None:
+    """Queue the periodic jobs now and every interval; a busy queue runs them first (priority)."""
     while True:
-        try:
-            rt.jobs.submit(lifecycle)
-        except Exception:
-            log.exception("housekeeping not queued")
+        for job in rt.jobs.periodic:
+            try:
+                rt.jobs.submit(job)
+            except Exception:
+                log.exception("periodic job not queued", extra={"job": job.__name__})
         if stop.wait(rt.settings.reaper_interval_seconds):
             return
 
 
-def main() -> None:
-    settings = Settings()
-    configure_logging(settings.log_level, settings.log_json)
+def quiet_huey() -> None:
     logging.getLogger("huey").setLevel(max(logging.WARNING, logging.getLogger().level))
-    run(settings)
-
-
-if __name__ == "__main__":
-    main()

@@ -9,19 +9,20 @@ from typing import TYPE_CHECKING
 from sqlalchemy.orm import Session
 
 from roughy.assets.models import Asset
-from roughy.cuts import planning
-from roughy.jobs import claims
 from roughy.media.probe import UnreadableMedia, probe
+from roughy.queue import claims
 from roughy.storage.base import LocalPaths
 from roughy.transcripts import service
 
 if TYPE_CHECKING:
-    from roughy.jobs.queue import JobQueue
+    from roughy.queue.jobqueue import JobQueue
     from roughy.runtime import Runtime
 
 log = logging.getLogger("roughy.transcripts")
 
 MAX_ATTEMPTS = 3  # a transcription cut short this often (crash, dead worker) is given up
+# Published with the asset id once its transcript is concluded (or found concluded).
+TRANSCRIPT_DONE = "transcript.done"
 
 
 def request(jobs: JobQueue, session: Session, asset: Asset) -> None:
@@ -31,7 +32,7 @@ def request(jobs: JobQueue, session: Session, asset: Asset) -> None:
 
 
 def transcribe_asset(rt: Runtime, asset_id: str) -> None:
-    """pending → completed (or failed), then the asset's waiting cuts are decided."""
+    """pending → completed (or failed), then whoever waits on it is told (TRANSCRIPT_DONE)."""
     with claims.holding(rt.db, transcribe_asset.__name__, asset_id, rt.jobs.lease) as held:
         if held is None:
             return  # another worker is on it
@@ -49,7 +50,7 @@ def transcribe_asset(rt: Runtime, asset_id: str) -> None:
                 )
         elif transcript is not None:
             _transcribe(rt, asset_id, language)
-    planning.settle_waiting(rt, asset_id)
+    rt.jobs.publish(rt, TRANSCRIPT_DONE, asset_id)
 
 
 def _transcribe(rt: Runtime, asset_id: str, language: str | None) -> None:
