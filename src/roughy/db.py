@@ -1,4 +1,5 @@
-"""Database plumbing: the declarative base, column types, engine and sessions."""
+"""Database plumbing: the declarative base, column types, engine and sessions; the owner check
+and the paginated list every resource reads through (``owned``, ``paginate``)."""
 
 from __future__ import annotations
 
@@ -6,13 +7,15 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import uuid_utils
-from sqlalchemy import DateTime, Engine, String, create_engine, event
+from sqlalchemy import ColumnElement, DateTime, Engine, String, create_engine, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from roughy.errors import not_found
 
 
 def utcnow() -> datetime:
@@ -62,6 +65,29 @@ def upsert_into(session: Session, table: Any) -> Any:
 
 class Base(DeclarativeBase):
     pass
+
+
+M = TypeVar("M", bound=Base)
+
+
+def owned(session: Session, model: type[M], entity_id: str, account_id: str, what: str) -> M:
+    """The row of ``model`` with this id if the account owns it; else 404, as a missing one."""
+    row = session.get(model, entity_id)
+    if row is None or getattr(row, "account_id", None) != account_id:
+        raise not_found(what)
+    return row
+
+
+def paginate(
+    session: Session, model: type[M], where: list[ColumnElement[bool]], limit: int, offset: int
+) -> tuple[list[M], int]:
+    """One page of the rows matching ``where``, newest first, and how many match in all."""
+    total = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+    newest = (getattr(model, "created_at").desc(), getattr(model, "id").desc())  # noqa: B009
+    rows = session.scalars(
+        select(model).where(*where).order_by(*newest).limit(limit).offset(offset)
+    ).all()
+    return list(rows), total
 
 
 SQLITE_POOL_SIZE = 20  # the concurrent requests one API process serves in threads, about

@@ -1,10 +1,10 @@
-"""Shapes shared by every resource: timestamps, durations and list pages."""
+"""Shapes shared by every resource: timestamps, durations, list pages, a job's state fields."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated, Any, Generic, Protocol, TypeVar
 
 from fastapi import Query
 from pydantic import AfterValidator, BaseModel, Field, PlainSerializer
@@ -55,6 +55,46 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+
+    @classmethod
+    def of(cls, items: list[T], total: int, page: PageParams) -> Page[T]:
+        return cls(items=items, total=total, limit=page.limit, offset=page.offset)
+
+    @classmethod
+    def empty(cls, page: PageParams) -> Page[T]:
+        """No match (e.g. a filter id that cannot exist)."""
+        return cls(items=[], total=0, limit=page.limit, offset=page.offset)
+
+
+class JobRow(Protocol):
+    """What a resource made by a job stores about how the job went."""
+
+    error_code: str | None
+    error_message: str | None
+    created_at: datetime
+    started_at: datetime | None
+    completed_at: datetime | None
+
+
+class JobStateOut(BaseModel):
+    """The fields of a resource made by a job: how it failed, and when it was ordered, started
+    and concluded."""
+
+    error_code: str | None
+    error_message: str | None
+    created_at: Timestamp
+    started_at: Timestamp | None
+    completed_at: Timestamp | None
+
+    @staticmethod
+    def fields_of(row: JobRow) -> dict[str, Any]:
+        return {
+            "error_code": row.error_code,
+            "error_message": row.error_message,
+            "created_at": row.created_at,
+            "started_at": row.started_at,
+            "completed_at": row.completed_at,
+        }
 
 
 @dataclass(frozen=True)

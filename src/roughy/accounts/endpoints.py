@@ -42,7 +42,7 @@ def list_api_keys(
     with rt.db.session() as session:
         rows, total = service.list_keys(session, account, page.limit, page.offset)
         items = [ApiKeyOut.model_validate(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page.of(items, total, page)
 
 
 @router.delete(

@@ -8,12 +8,12 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roughy.accounts.models import Account, ApiKey
 from roughy.credits.models import LedgerEntry
-from roughy.db import utcnow
+from roughy.db import owned, paginate, utcnow
 from roughy.errors import ApiError, not_found
 
 KEY_PREFIX_LEN = 11  # "sk_" and 8 characters: enough to find the row, too little to guess
@@ -91,23 +91,12 @@ def mint_key(session: Session, account: Account, name: str = "default") -> Minte
 def list_keys(
     session: Session, account: Account, limit: int, offset: int
 ) -> tuple[list[ApiKey], int]:
-    where = ApiKey.account_id == account.id
-    total = session.scalar(select(func.count()).select_from(ApiKey).where(where)) or 0
-    rows = session.scalars(
-        select(ApiKey)
-        .where(where)
-        .order_by(ApiKey.created_at.desc(), ApiKey.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    return paginate(session, ApiKey, [ApiKey.account_id == account.id], limit, offset)
 
 
 def revoke_key(session: Session, account: Account, key_id: str) -> None:
     """Idempotent: revoking a revoked key changes nothing; another account's key is not found."""
-    key = session.get(ApiKey, key_id)
-    if key is None or key.account_id != account.id:
-        raise not_found("API key")
+    key = owned(session, ApiKey, key_id, account.id, "API key")
     if key.revoked_at is None:
         key.revoked_at = utcnow()
 

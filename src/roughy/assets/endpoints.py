@@ -95,13 +95,13 @@ def list_assets(
 ) -> Page[AssetSummary]:
     pid = None
     if project_id is not None and (pid := parse_id(project_id)) is None:
-        return Page(items=[], total=0, limit=page.limit, offset=page.offset)
+        return Page.empty(page)
     with rt.db.session() as session:
         rows, total = service.list_(
             session, account, project_id=pid, state=state, limit=page.limit, offset=page.offset
         )
         items = [AssetSummary.of(a) for a in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page.of(items, total, page)
 
 
 @router.get("/{asset_id}", response_model=AssetDetail, responses=error_responses("not_found"))

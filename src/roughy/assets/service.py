@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from roughy.accounts.models import Account
 from roughy.assets.models import Asset
 from roughy.config import Settings
 from roughy.credits import ledger
-from roughy.db import utcnow
+from roughy.db import owned, paginate, utcnow
 from roughy.errors import ApiError, not_found, validation_error
 from roughy.events import service as events
 from roughy.media.sniff import MIN_HEAD_BYTES
@@ -69,10 +69,7 @@ def create(
 
 
 def get(session: Session, account: Account, asset_id: str) -> Asset:
-    asset = session.get(Asset, asset_id)
-    if asset is None or asset.account_id != account.id:
-        raise not_found("Asset")
-    return asset
+    return owned(session, Asset, asset_id, account.id, "Asset")
 
 
 def list_(
@@ -89,15 +86,7 @@ def list_(
         where.append(Asset.project_id == project_id)
     if state is not None:
         where.append(Asset.state == state)
-    total = session.scalar(select(func.count()).select_from(Asset).where(*where)) or 0
-    rows = session.scalars(
-        select(Asset)
-        .where(*where)
-        .order_by(Asset.created_at.desc(), Asset.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    return paginate(session, Asset, where, limit, offset)
 
 
 def remove(session: Session, asset: Asset) -> None:

@@ -32,4 +32,4 @@ def get_history(
     with rt.db.session() as session:
         rows, total = ledger.history(session, account, page.limit, page.offset)
         items = [LedgerEntryOut.model_validate(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page.of(items, total, page)

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from roughy.accounts.models import Account
 from roughy.credits.models import LedgerEntry
+from roughy.db import paginate
 
 
 def balance(session: Session, account_id: str) -> int:
@@ -21,13 +22,4 @@ def balance(session: Session, account_id: str) -> int:
 def history(
     session: Session, account: Account, limit: int, offset: int
 ) -> tuple[list[LedgerEntry], int]:
-    where = LedgerEntry.account_id == account.id
-    total = session.scalar(select(func.count()).select_from(LedgerEntry).where(where)) or 0
-    rows = session.scalars(
-        select(LedgerEntry)
-        .where(where)
-        .order_by(LedgerEntry.created_at.desc(), LedgerEntry.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    return paginate(session, LedgerEntry, [LedgerEntry.account_id == account.id], limit, offset)

@@ -75,7 +75,7 @@ def list_cuts(
     ids = {"asset_id": asset_id, "project_id": project_id}
     parsed = {name: parse_id(raw) if raw is not None else None for name, raw in ids.items()}
     if any(raw is not None and parsed[name] is None for name, raw in ids.items()):
-        return Page(items=[], total=0, limit=page.limit, offset=page.offset)
+        return Page.empty(page)
     with rt.db.session() as session:
         rows, total = service.list_(
             session,
@@ -87,7 +87,7 @@ def list_cuts(
             offset=page.offset,
         )
         items = [CutOut.of(c) for c in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page.of(items, total, page)
 
 
 @router.get("/{cut_id}", response_model=CutOut, responses=error_responses("not_found"))

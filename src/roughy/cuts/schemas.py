@@ -6,7 +6,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
 
 from roughy.config import MAX_PAUSE_LIMIT_SECONDS, PADDING_LIMIT_SECONDS
 from roughy.cuts.models import Cut
-from roughy.schemas import Timestamp, format_duration, format_seconds, storable
+from roughy.schemas import JobStateOut, format_duration, format_seconds, storable
 
 CutState = Literal["pending", "processing", "completed", "failed"]
 DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
@@ -104,7 +104,7 @@ class Segment(BaseModel):
     end: str
 
 
-class CutOut(BaseModel):
+class CutOut(JobStateOut):
     id: str
     asset_id: str
     state: CutState
@@ -120,11 +120,6 @@ class CutOut(BaseModel):
     missing_lines: list[int] | None = Field(
         description="Script lines (1-based) never said in the recording; null until completed."
     )
-    error_code: str | None
-    error_message: str | None
-    created_at: Timestamp
-    started_at: Timestamp | None
-    completed_at: Timestamp | None
 
     @classmethod
     def of(cls, cut: Cut) -> CutOut:
@@ -141,11 +136,7 @@ class CutOut(BaseModel):
             else [Segment(start=format_seconds(a), end=format_seconds(b)) for a, b in segments],
             kept_duration_seconds=format_duration(cut.kept_ms or 0) if done else None,
             missing_lines=(cut.missing_lines or []) if done else None,
-            error_code=cut.error_code,
-            error_message=cut.error_message,
-            created_at=cut.created_at,
-            started_at=cut.started_at,
-            completed_at=cut.completed_at,
+            **JobStateOut.fields_of(cut),
         )
 
 

@@ -20,8 +20,8 @@ from roughy.accounts.models import Account
 from roughy.assets import service as assets
 from roughy.assets.models import Asset
 from roughy.cuts.models import Cut
-from roughy.db import utcnow
-from roughy.errors import ApiError, not_found
+from roughy.db import owned, paginate, utcnow
+from roughy.errors import ApiError
 from roughy.events import service as events
 from roughy.schemas import format_seconds
 from roughy.speech.types import CutPlan, Decision
@@ -132,10 +132,7 @@ def _find(session: Session, asset_id: str, key: str) -> Cut | None:
 
 
 def get(session: Session, account: Account, cut_id: str) -> Cut:
-    cut = session.get(Cut, cut_id)
-    if cut is None or cut.account_id != account.id:
-        raise not_found("Cut")
-    return cut
+    return owned(session, Cut, cut_id, account.id, "Cut")
 
 
 def list_(
@@ -155,15 +152,7 @@ def list_(
         where.append(Cut.project_id == project_id)
     if state is not None:
         where.append(Cut.state == state)
-    total = session.scalar(select(func.count()).select_from(Cut).where(*where)) or 0
-    rows = session.scalars(
-        select(Cut)
-        .where(*where)
-        .order_by(Cut.created_at.desc(), Cut.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    return paginate(session, Cut, where, limit, offset)
 
 
 def waiting_on(session: Session, asset_id: str) -> list[str]:

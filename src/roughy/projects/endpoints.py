@@ -34,7 +34,7 @@ def list_projects(
     with rt.db.session() as session:
         rows, total = service.list_(session, account, state, page.limit, page.offset)
         items = [ProjectOut.model_validate(r) for r in rows]
-    return Page(items=items, total=total, limit=page.limit, offset=page.offset)
+    return Page.of(items, total, page)
 
 
 @router.get("/{project_id}", response_model=ProjectOut, responses=error_responses("not_found"))

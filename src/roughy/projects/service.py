@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from roughy.accounts.models import Account
 from roughy.assets import service as assets
-from roughy.db import utcnow
+from roughy.db import paginate, utcnow
 from roughy.errors import not_found
 from roughy.projects.models import Project
 
@@ -34,16 +34,8 @@ def get(
 def list_(
     session: Session, account: Account, state: str, limit: int, offset: int
 ) -> tuple[list[Project], int]:
-    where = (Project.account_id == account.id, Project.state == state)
-    total = session.scalar(select(func.count()).select_from(Project).where(*where)) or 0
-    rows = session.scalars(
-        select(Project)
-        .where(*where)
-        .order_by(Project.created_at.desc(), Project.id.desc())
-        .limit(limit)
-        .offset(offset)
-    ).all()
-    return list(rows), total
+    where = [Project.account_id == account.id, Project.state == state]
+    return paginate(session, Project, where, limit, offset)
 
 
 def update(

@@ -4,7 +4,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from roughy.schemas import Timestamp, format_duration, format_seconds
+from roughy.schemas import JobStateOut, format_duration, format_seconds
 from roughy.transcripts.models import Transcript
 
 
@@ -16,18 +16,13 @@ class WordOut(BaseModel):
     confidence: float
 
 
-class TranscriptOut(BaseModel):
+class TranscriptOut(JobStateOut):
     asset_id: str
     state: Literal["pending", "processing", "completed", "failed"]
     language: str | None = Field(description="The language given or detected.")
     model: str | None = Field(description="What recognised and aligned the words.")
     duration_seconds: str | None
     words: list[WordOut] | None = Field(description="Every word and filler, once completed.")
-    error_code: str | None
-    error_message: str | None
-    created_at: Timestamp
-    started_at: Timestamp | None
-    completed_at: Timestamp | None
 
     @classmethod
     def of(cls, t: Transcript) -> TranscriptOut:
@@ -50,9 +45,5 @@ class TranscriptOut(BaseModel):
             ]
             if done
             else None,
-            error_code=t.error_code,
-            error_message=t.error_message,
-            created_at=t.created_at,
-            started_at=t.started_at,
-            completed_at=t.completed_at,
+            **JobStateOut.fields_of(t),
         )
