@@ -52,6 +52,35 @@ def test_a_kept_pause_is_as_long_as_the_setting_on_the_sound(max_pause: float) -
     assert plan.segments[-1].end >= sounds[-1][1]
 
 
+@pytest.mark.parametrize("max_pause", [0.3, 0.4])
+def test_words_heard_in_the_silence_beside_their_sound_keep_the_pause_short(
+    max_pause: float,
+) -> None:
+    """The recogniser at times puts a sentence's last word in the silence after it, its sound
+    inside the word before, and the next sentence's first word in the silence before it, its
+    sound inside the word after. Neither holds a sound where it was put: the kept pause is
+    measured from where the sound is."""
+    rec = Recording().say("The museum opens at nine.", then=2.0).say("It closes at five.")
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.001)
+    sounds = [(w.start, w.end) for w in rec.words]
+    for start, end in sounds:
+        levels[round(start / FRAME_SECONDS) : round(end / FRAME_SECONDS)] = 0.5
+    heard = list(rec.words)
+    last, first = 4, 5  # "nine." and "It", either side of the long pause
+    heard[last - 1] = replace(heard[last - 1], end=sounds[last][1])  # "at" over "nine"'s sound
+    heard[last] = replace(heard[last], start=sounds[last][1] + 0.02, end=sounds[last][1] + 0.25)
+    heard[first] = replace(heard[first], start=sounds[first][0] - 0.27, end=sounds[first][0] - 0.2)
+    heard[first + 1] = replace(heard[first + 1], start=sounds[first][0])
+    plan = decide(
+        heard, None, duration=rec.duration, levels=levels, options=CutOptions(max_pause=max_pause)
+    )
+    check_consistent(plan, rec.words, rec.duration)  # no cut inside a word as it sounds
+    silence = (sounds[last][1], sounds[first][0])
+    kept = sum(max(0.0, min(s.end, silence[1]) - max(s.start, silence[0])) for s in plan.segments)
+    assert kept == pytest.approx(max_pause, abs=0.03)
+    assert kept_text(plan) == "The museum opens at nine. It closes at five."
+
+
 def test_a_long_silence_inside_a_take_is_shortened_to_max_pause() -> None:
     rec = Recording().say("The quick brown fox jumps", then=2.5).say("over the lazy dog.")
     plan = rec.decide(SCRIPT, max_pause=0.4)

@@ -115,15 +115,22 @@ def on_sound(
     The recogniser's and the aligner's edges run on into the pauses around a word; pauses
     measured between them come out short, and a kept pause longer than the cut asks. The
     cut's lead and tail (``CutOptions``) go around the sound, so a soft ending under the
-    loudness bar is still kept."""
+    loudness bar is still kept.
+
+    A word with no sound where it was put, within ``SEEK`` of a neighbour, was said inside
+    that neighbour's sound (the aligner gave a sentence's first word the silence before it,
+    or its last word the silence after): it moves, empty, to that neighbour's nearer edge.
+    """
     if levels is None or len(levels) == 0:
         return list(spans)
     quiet = np.asarray(levels) < loud_level(levels)
     shortest = round(EDGE_RUN / FRAME_SECONDS)
     out = []
+    silent = []
     for start, end in spans:
         first, last = math.ceil(start / FRAME_SECONDS - 1e-9), int(end / FRAME_SECONDS + 1e-9)
-        frames = quiet[first:last]
+        frames = quiet[first : max(last, first + 1)]
+        silent.append(len(frames) > 0 and bool(frames.all()))
         if last - first <= 1 or frames.all():
             out.append((start, end))
             continue
@@ -133,6 +140,23 @@ def on_sound(
         if tail >= shortest:
             end = (last - tail) * FRAME_SECONDS
         out.append((start, end))
+    return _onto_neighbours(out, silent)
+
+
+def _onto_neighbours(
+    spans: list[tuple[float, float]], silent: Sequence[bool]
+) -> list[tuple[float, float]]:
+    """Silent spans moved, empty, to the nearer edge of a sounding neighbour within ``SEEK``."""
+    out = list(spans)
+    for k, (start, end) in enumerate(spans):
+        if not silent[k]:
+            continue
+        before = start - out[k - 1][1] if k > 0 and not silent[k - 1] else math.inf
+        after = spans[k + 1][0] - end if k + 1 < len(spans) and not silent[k + 1] else math.inf
+        if min(before, after) > SEEK:
+            continue
+        at = out[k - 1][1] if before <= after else spans[k + 1][0]
+        out[k] = (at, at)
     return out
 
 
