@@ -138,6 +138,22 @@ def test_three_takes_keep_the_last() -> None:
     assert {d.reason for d in items(plan) if not d.keep} == {"retake"}
 
 
+def test_a_retake_then_a_false_start_of_it_both_go() -> None:
+    """Once the false start is taken out, the take before it is said again right after it."""
+    rec = (
+        Recording()
+        .say("It opens at nine.", then=0.6)
+        .say("Sorry.", then=0.5)
+        .say("It opens", then=0.5)
+        .say("It opens at nine.")
+    )
+    plan = decided(rec)
+    assert dropped(plan) == "It opens at nine. Sorry. It opens"
+    assert kept_text(plan) == "It opens at nine."
+    reasons = [d.reason for d in items(plan) if not d.keep]
+    assert reasons == ["retake"] * 5 + ["false_start"] * 2
+
+
 def test_two_sentences_said_again_together_are_one_retake() -> None:
     rec = (
         Recording()

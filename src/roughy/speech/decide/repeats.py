@@ -20,7 +20,7 @@ or was said again too late, is kept with a ``note`` saying why. Pure: words in, 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from itertools import pairwise
 
@@ -106,7 +106,29 @@ class _Said:
 
 
 def repeat_labels(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label | None]:
-    """Each word's label (fillers' None): kept, unless the words after it say it again."""
+    """Each word's label (fillers' None): kept, unless the words after it say it again.
+
+    What is left once the restarts found are taken out is read again, until no more are
+    found: a retake followed by a false start of itself and then the take that stays ("It
+    opens at nine. Sorry. It opens- It opens at nine.") is said again only once the false
+    start between them is gone."""
+    labels: list[Label | None] = [None if filler else KEPT for filler in fillers]
+    left = list(range(len(items)))
+    while True:
+        found = _one_reading([items[k] for k in left], [fillers[k] for k in left])
+        for n, label in zip(left, found, strict=True):
+            if label is not None and (labels[n] is None or labels[n] == KEPT or not label.keep):
+                group = None if label.group is None else left[label.group]
+                labels[n] = replace(label, group=group)
+        still = [n for n in left if (label := labels[n]) is None or label.keep]
+        if len(still) == len(left):
+            return labels
+        left = still
+
+
+def _one_reading(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label | None]:
+    """Each word's label (fillers' None) as the words read once, in order; a dropped
+    stretch's group is the item its repeat begins at."""
     said = _said(items, fillers)
     found: list[Label | None] = [None] * len(said.text)
     floor = 0  # a stretch never reaches back past the last repeat found
@@ -115,7 +137,7 @@ def repeat_labels(items: Sequence[Word], fillers: Sequence[bool]) -> list[Label 
         if repeat is None:
             continue
         first, reason = repeat
-        label = Label(keep=False, reason=reason, group=j)
+        label = Label(keep=False, reason=reason, group=said.owner[j])
         for p in range(first, j):
             found[p] = label
         floor = j
