@@ -234,6 +234,28 @@ def test_a_sentence_opener_put_on_the_tail_of_the_sentence_before_goes_with_its_
     assert plan.segments[0].start >= opener.end
 
 
+def test_an_opener_put_on_the_end_of_a_false_start_goes_with_its_own_take() -> None:
+    """The recogniser wrote "after a, the | baby": the take's "The" on the false start's
+    fading end (after the comma where it heard the speech break off), a pause, then the
+    rest of the take. The false start goes whole, the take stays whole."""
+    line = "The baby fell asleep after a long walk."
+    rec = Recording().say("The baby fell asleep after a,", then=0.9).say(line)
+    levels = np.full(math.ceil(rec.duration / FRAME_SECONDS), 0.01)
+    for word in rec.words:
+        levels[int(word.start / FRAME_SECONDS) : math.ceil(word.end / FRAME_SECONDS)] = 0.5
+    words = list(rec.words)
+    fading, opener = words[5].end - 0.12, words[6]
+    words[5] = replace(words[5], end=fading)
+    words[6] = replace(opener, start=fading, end=fading + 0.12)
+    words[7] = replace(words[7], start=opener.start)
+    plan = decide(words, None, duration=rec.duration, levels=levels)
+    check_consistent(plan, rec.words, rec.duration)
+    assert " ".join(d.text or "" for d in items(plan) if not d.keep) == (
+        "The baby fell asleep after a,"
+    )
+    assert kept_text(plan) == line
+
+
 def test_a_cut_between_a_kept_word_and_a_filler_that_touch_goes_in_the_short_pause() -> None:
     """The aligner ran a kept word ("ordering") on into the short pause after it and started
     the filler after that pause: the cut goes in the pause the levels show, shorter as it is

@@ -107,7 +107,7 @@ def trimmed(
 
 
 def on_sound(
-    spans: Sequence[tuple[float, float]], levels: Levels | None
+    spans: Sequence[tuple[float, float]], levels: Levels | None, kept: Sequence[bool]
 ) -> list[tuple[float, float]]:
     """Word edges moved in to where the word's sound is: off quiet of ``EDGE_RUN`` or more at
     its start or its end (a word keeps one frame at least).
@@ -117,9 +117,10 @@ def on_sound(
     cut's lead and tail (``CutOptions``) go around the sound, so a soft ending under the
     loudness bar is still kept.
 
-    A word with no sound where it was put, within ``SEEK`` of a neighbour, was said inside
-    that neighbour's sound (the aligner gave a sentence's first word the silence before it,
-    or its last word the silence after): it moves, empty, to that neighbour's nearer edge.
+    A word with no sound where it was put, within ``SEEK`` of a neighbour kept (``kept``) or
+    dropped as it is, was said inside that neighbour's sound (the aligner gave a sentence's
+    first word the silence before it, or its last word the silence after): it moves, empty,
+    to that neighbour's nearer edge.
     """
     if levels is None or len(levels) == 0:
         return list(spans)
@@ -140,19 +141,24 @@ def on_sound(
         if tail >= shortest:
             end = (last - tail) * FRAME_SECONDS
         out.append((start, end))
-    return _onto_neighbours(out, silent)
+    return _onto_neighbours(out, silent, kept)
 
 
 def _onto_neighbours(
-    spans: list[tuple[float, float]], silent: Sequence[bool]
+    spans: list[tuple[float, float]], silent: Sequence[bool], kept: Sequence[bool]
 ) -> list[tuple[float, float]]:
-    """Silent spans moved, empty, to the nearer edge of a sounding neighbour within ``SEEK``."""
+    """Silent spans moved, empty, to the nearer edge of a sounding neighbour within ``SEEK``
+    that is kept or dropped as they are."""
     out = list(spans)
+
+    def alike(k: int, n: int) -> bool:
+        return 0 <= n < len(spans) and not silent[n] and kept[n] == kept[k]
+
     for k, (start, end) in enumerate(spans):
         if not silent[k]:
             continue
-        before = start - out[k - 1][1] if k > 0 and not silent[k - 1] else math.inf
-        after = spans[k + 1][0] - end if k + 1 < len(spans) and not silent[k + 1] else math.inf
+        before = start - out[k - 1][1] if alike(k, k - 1) else math.inf
+        after = spans[k + 1][0] - end if alike(k, k + 1) else math.inf
         if min(before, after) > SEEK:
             continue
         at = out[k - 1][1] if before <= after else spans[k + 1][0]

@@ -98,7 +98,7 @@ def decide(
 
 def _heard(words: Sequence[Word], duration: float, levels: Levels | None) -> _Heard:
     heard = _sanitised(words, duration)
-    opens = [k > 0 and ends_sentence(heard[k - 1].text) for k in range(len(heard))]
+    opens = [k > 0 and _breaks(heard[k - 1].text) for k in range(len(heard))]
     fitted = trimmed(refit([(w.start, w.end) for w in heard], levels), levels)
     spans = reattached(fitted, opens)
     moved_on = [then > start for (then, _), (start, _) in zip(spans, fitted, strict=True)]
@@ -162,3 +162,9 @@ def _sanitised(words: Sequence[Word], duration: float) -> list[Word]:
         out.append(replace(word, start=start, end=end))
         floor = end
     return out
+
+
+def _breaks(text: str) -> bool:
+    """Whether the recogniser heard the speech break off after a word: the end of a sentence,
+    or a comma ("after a, the | baby")."""
+    return ends_sentence(text) or text.rstrip("\"'”’)]").endswith(",")

@@ -130,7 +130,8 @@ def refit_at_fillers(draft: Draft) -> None:
 def edges_on_sound(draft: Draft) -> None:
     """Item edges moved to where their sound is (``levels.on_sound``): the pauses the cut
     keeps are measured on the sound, not on the recogniser's guess."""
-    spans = on_sound([(w.start, w.end) for w in draft.items], draft.levels)
+    kept = [label.keep for label in draft.labels]
+    spans = on_sound([(w.start, w.end) for w in draft.items], draft.levels, kept)
     draft.items = [replace(w, start=a, end=b) for w, (a, b) in zip(draft.items, spans, strict=True)]
 
 
