@@ -29,11 +29,33 @@ class Probe:
     frame_rate: float | None = None  # of the first video stream, frames per second
 
 
+@dataclass(frozen=True)
+class Streams:
+    """What a render needs to know of its source's first video and audio streams."""
+
+    width: int | None = None  # as displayed: rotation and pixel aspect applied
+    height: int | None = None
+    video_kbps: int | None = None  # None where the container does not say
+    audio_kbps: int | None = None
+    sample_rate: int | None = None
+    channels: int | None = None
+
+
 def probe(path: Path) -> Probe:
     """Probe ``path`` in a child process."""
+    return Probe(**_in_child(path))
+
+
+def streams(path: Path) -> Streams:
+    """The render's view of ``path``'s streams, measured in a child process (one frame decoded
+    for its rotation)."""
+    return Streams(**_in_child(path, "--streams"))
+
+
+def _in_child(path: Path, *flags: str) -> dict[str, Any]:
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "roughy.media.probe", str(path)],
+            [sys.executable, "-m", "roughy.media.probe", *flags, str(path)],
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT_SECONDS,
@@ -49,7 +71,7 @@ def probe(path: Path) -> Probe:
         ) from None
     if "error" in answer:
         raise UnreadableMedia(str(answer["error"]))
-    return Probe(**answer)
+    return answer
 
 
 def probe_here(path: Path) -> Probe:
@@ -80,9 +102,68 @@ def probe_here(path: Path) -> Probe:
         raise UnreadableMedia(str(exc)) from exc
 
 
+def streams_here(path: Path) -> Streams:
+    """The child's side of :func:`streams`."""
+    import av
+
+    try:
+        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+            audio: Any = next((s for s in container.streams if s.type == "audio"), None)
+            video: Any = next(
+                (
+                    s
+                    for s in container.streams
+                    if s.type == "video"
+                    and not (s.disposition & av.stream.Disposition.attached_pic)
+                ),
+                None,
+            )
+            width, height = _displayed(container, video) if video else (None, None)
+            return Streams(
+                width=width,
+                height=height,
+                video_kbps=_kbps(video),
+                audio_kbps=_kbps(audio),
+                sample_rate=audio.sample_rate if audio else None,
+                channels=audio.channels if audio else None,
+            )
+    except (av.FFmpegError, OSError, ValueError, StopIteration) as exc:
+        raise UnreadableMedia(str(exc)) from exc
+
+
+def _displayed(container: Any, video: Any) -> tuple[int, int]:
+    """The picture's size as a player shows it: pixel aspect applied, a quarter turn swapped."""
+    width, height = video.width, video.height
+    sar = video.sample_aspect_ratio
+    if sar and sar > 0 and sar != 1:
+        width = round(width * sar)
+    frame = next(container.decode(video))
+    if round(abs(getattr(frame, "rotation", 0) or 0)) % 180 == 90:
+        width, height = height, width
+    return int(width), int(height)
+
+
+def _kbps(stream: Any) -> int | None:
+    rate = stream.bit_rate if stream is not None else None
+    return round(rate / 1000) if rate else None
+
+
 def _frame_rate(stream: Any) -> float | None:
-    rate = stream.average_rate or stream.base_rate or stream.guessed_rate
+    """The nominal rate: the average, unless frames were left out of a steady grid (a
+    variable-rate recording, whose timestamps still sit on its nominal rate: ``base_rate``)."""
+    average, base = stream.average_rate, stream.base_rate
+    if average and base and average < base <= MAX_NOMINAL_FPS and _is_nominal(float(base)):
+        return float(base)
+    rate = average or base or stream.guessed_rate
     return float(rate) if rate else None
+
+
+MAX_NOMINAL_FPS = 240
+
+
+def _is_nominal(fps: float) -> bool:
+    """A whole rate (25, 30) or an NTSC one (29.97)."""
+    return abs(fps - round(fps)) < 0.005 or abs(fps * 1.001 - round(fps * 1.001)) < 0.01
 
 
 def _reaches_its_end(container: Any, stream: Any, duration_ms: int) -> bool:
@@ -164,7 +245,10 @@ def retyped(content_type: str, extension: str, is_video: bool) -> tuple[str, str
 
 def _main(argv: list[str]) -> int:
     try:
-        answer: dict[str, Any] = asdict(probe_here(Path(argv[1])))
+        if argv[1] == "--streams":
+            answer: dict[str, Any] = asdict(streams_here(Path(argv[2])))
+        else:
+            answer = asdict(probe_here(Path(argv[1])))
     except UnreadableMedia as exc:
         answer = {"error": str(exc)}
     print(json.dumps(answer))

@@ -86,13 +86,22 @@ class FrameRange:
         return self.record_start + self.length
 
 
+# The rates cameras and phones record at; a variable-rate recording's average lies near one.
+NOMINAL_RATES = (24, 25, 30, 48, 50, 60, 90, 100, 120, 240)
+_NOMINAL_TOLERANCE = 0.02
+
+
 def exact_rate(fps: float) -> Fraction:
-    """25 → 25, 29.97 → 30000/1001, 23.976 → 24000/1001; anything else as given."""
+    """25 → 25, 29.97 → 30000/1001, 23.976 → 24000/1001; an average within 2 % of a nominal
+    rate (a phone's variable-rate 29.87) → that rate; anything else as given."""
     if abs(fps - round(fps)) < 0.005:
         return Fraction(round(fps))
     ntsc = fps * 1.001
     if abs(ntsc - round(ntsc)) < 0.01:
         return Fraction(round(ntsc) * 1000, 1001)
+    near = min(NOMINAL_RATES, key=lambda rate: abs(fps - rate))
+    if abs(fps - near) <= near * _NOMINAL_TOLERANCE:
+        return Fraction(near)
     return Fraction(fps).limit_denominator(1001)
 
 
