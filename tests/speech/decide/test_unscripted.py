@@ -190,6 +190,20 @@ def test_words_said_again_at_once_go_without_a_pause() -> None:
     assert kept_text(plan) == "We walked to the station."
 
 
+def test_a_stretch_with_a_pause_inside_is_said_again_only_from_a_break() -> None:
+    """Phrases run together with commas: the one said again goes whole, not a stretch from
+    the middle of one phrase into the next that happens to recur word for word."""
+    rec = (
+        Recording()
+        .say("Put the cables in the yellow box,", then=0.4)
+        .say("put the cup in the yellow box,", then=0.4)
+        .say("put the cup in the yellow box.")
+    )
+    plan = decided(rec)
+    assert dropped(plan) == "put the cup in the yellow box,"
+    assert kept_text(plan) == "Put the cables in the yellow box, put the cup in the yellow box."
+
+
 def test_a_repeat_is_not_found_across_the_start_of_the_next_sentence() -> None:
     rec = Recording().say("The cat sat.", then=0.6).say("The cat sat on the mat.")
     plan = decided(rec)

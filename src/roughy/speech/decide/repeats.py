@@ -184,8 +184,10 @@ def _restart_at(
     (restart cues between the two go with it), and why it goes. The longest stretch wins.
 
     The repeat must begin where the speech broke off: after a hesitation, a sentence's end
-    or a cue; only two words or more said again word for word need no break ("to the, to
-    the store")."""
+    or a cue; only two words or more said again word for word, with no pause among them,
+    need no break ("to the, to the store"): a stretch with a pause inside is said again
+    from a break too ("box, put the cup in the yellow box, put the cup" is not "in the
+    yellow box, put the cup" said again)."""
     for end in _stretch_ends(said, j):
         if items[said.owner[j]].start - items[said.owner[end]].end > REPEAT_GAP:
             continue
@@ -199,7 +201,8 @@ def _restart_at(
             if any(said.ends[first:end]) and not (first == 0 or said.ends[first - 1]):
                 continue  # across a sentence's end, only whole sentences are said again
             stretch = said.text[first : end + 1]
-            exact = len(stretch) > 1 and said.text[j : j + len(stretch)] == stretch
+            fluent = not any(said.hesitant[first + 1 : end + 1])  # no pause within it
+            exact = len(stretch) > 1 and fluent and said.text[j : j + len(stretch)] == stretch
             if not (broke_off or exact) or sum(said.unsure[first:end]) >= UNSURE_WORDS:
                 continue  # no break to restart at, or words too unsure to tell it is a repeat
             match = _repeated(stretch, said.text[j : j + len(stretch) + SLACK])
