@@ -30,6 +30,7 @@ class World:
     upload_url: str
     key_id: str
     cut_id: str
+    render_id: str
     data: bytes
 
 
@@ -98,6 +99,21 @@ ROWS: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         "owned",
         lambda w: (f"/v1/cuts/{w.cut_id}/subtitle/export", {}),
     ),
+    ("POST", "/v1/renders"): (
+        "owned",
+        lambda w: ("/v1/renders", {"json": {"asset_id": w.ready_id, "output": {"format": "mp3"}}}),
+    ),
+    ("GET", "/v1/renders"): ("list", lambda w: ("/v1/renders", {})),
+    ("GET", "/v1/renders/{render_id}"): ("owned", lambda w: (f"/v1/renders/{w.render_id}", {})),
+    ("POST", "/v1/renders/{render_id}/cancel"): (
+        "owned",
+        lambda w: (f"/v1/renders/{w.render_id}/cancel", {}),
+    ),
+    # signed by its URL instead of a key (test_renders.py)
+    ("GET", "/v1/renders/{render_id}/download"): (
+        "public",
+        lambda w: (f"/v1/renders/{w.render_id}/download", {}),
+    ),
     ("GET", "/v1/credits/balance"): ("own", lambda w: ("/v1/credits/balance", {})),
     ("GET", "/v1/credits/history"): ("list", lambda w: ("/v1/credits/history", {})),
 }
@@ -120,7 +136,11 @@ def world(client: httpx.Client, project: dict[str, Any], media: dict[str, Path])
     assert patch(client, upload_url, 0, data[:1000]).status_code == 204
     key_id = client.post("/v1/api-keys", json={"name": "owned"}).json()["id"]
     cut_id = client.post("/v1/cuts", json={"asset_id": ready["id"]}).json()["id"]
-    return World(project["id"], ready["id"], pending["id"], upload_url, key_id, cut_id, data)
+    render = {"asset_id": ready["id"], "output": {"format": "m4a"}}
+    render_id = client.post("/v1/renders", json=render).json()["id"]
+    return World(
+        project["id"], ready["id"], pending["id"], upload_url, key_id, cut_id, render_id, data
+    )
 
 
 def _untouched(client: httpx.Client, w: World, project_name: str) -> None:
@@ -162,7 +182,14 @@ def test_every_keyed_operation_refuses_a_missing_or_revoked_key(
 def test_another_account_finds_nothing_of_this_one(
     client: httpx.Client, other_client: httpx.Client, world: World, project: dict[str, Any]
 ) -> None:
-    mine = {world.project_id, world.ready_id, world.pending_id, world.key_id, world.cut_id}
+    mine = {
+        world.project_id,
+        world.ready_id,
+        world.pending_id,
+        world.key_id,
+        world.cut_id,
+        world.render_id,
+    }
     for method, template in KEYED:
         kind, build = ROWS[method, template]
         url, kwargs = build(world)

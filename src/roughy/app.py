@@ -25,6 +25,7 @@ from roughy.jobs import WORKER_MODULE, register_jobs
 from roughy.middleware import RequestContextMiddleware
 from roughy.projects.endpoints import router as projects_router
 from roughy.queue.embedded import EmbeddedWorker
+from roughy.renders.endpoints import router as renders_router
 from roughy.runtime import Runtime, build_runtime
 from roughy.transcripts.endpoints import router as transcripts_router
 from roughy.uploads.endpoints import router as uploads_router
@@ -91,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         uploads_router,
         credits_router,
         cuts_router,
+        renders_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

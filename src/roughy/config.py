@@ -49,6 +49,11 @@ class Settings(BaseSettings):
         default=10, description="On stop, running uploads get this long, then keep what arrived."
     )
     download_url_ttl_seconds: int = 15 * 60
+    ffmpeg: str | None = Field(
+        default=None,
+        description="The ffmpeg binary renders run; default: the static build that the "
+        "imageio-ffmpeg package installs with Roughy.",
+    )
 
     credits_enforced: bool = Field(
         default=True, description="Charge for processing; off for self-hosting without billing."

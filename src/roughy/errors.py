@@ -30,6 +30,8 @@ STATUS_OF: dict[str, int] = {
     "asset_processing": 409,
     "asset_payment_required": 409,
     "asset_failed": 409,
+    "cut_processing": 409,
+    "cut_failed": 409,
     "precondition_failed": 412,
     "payload_too_large": 413,
     "unsupported_media_type": 415,

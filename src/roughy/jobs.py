@@ -8,11 +8,12 @@ finishes something, and the subscriptions here say who is woken.
 
 from __future__ import annotations
 
-from roughy.assets.tasks import process_asset, purge_asset_bytes
+from roughy.assets.tasks import ASSET_REMOVED, process_asset, purge_asset_bytes
 from roughy.cuts.planning import settle_waiting
 from roughy.cuts.tasks import run_cut
 from roughy.housekeeping import lifecycle
 from roughy.queue.jobqueue import JobQueue
+from roughy.renders.tasks import forget_asset, purge_render_file, run_render
 from roughy.transcripts.tasks import TRANSCRIPT_DONE, transcribe_asset
 
 HOUSEKEEPING = 10  # before any other queued job
@@ -24,9 +25,13 @@ def register_jobs(queue: JobQueue) -> None:
     queue.register(purge_asset_bytes, retries=3, retry_delay=30)
     queue.register(transcribe_asset, retries=2, retry_delay=10)
     queue.register(run_cut, retries=2, retry_delay=5)
+    queue.register(run_render, retries=2, retry_delay=5)
+    queue.register(purge_render_file, retries=3, retry_delay=30)
     queue.register(lifecycle, retries=0, priority=HOUSEKEEPING, periodic=True)
     # A finished (or failed) transcript: the cuts waiting on it are decided.
     queue.subscribe(TRANSCRIPT_DONE, settle_waiting)
+    # A ready asset is being removed: its renders' files are purged after.
+    queue.subscribe(ASSET_REMOVED, forget_asset)
 
 
 def main() -> None:

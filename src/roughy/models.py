@@ -7,6 +7,7 @@ from roughy.cuts.models import Cut
 from roughy.events.models import Event
 from roughy.projects.models import Project
 from roughy.queue.models import JobClaim
+from roughy.renders.models import Render
 from roughy.transcripts.models import Transcript
 from roughy.uploads.models import Upload
 
@@ -19,6 +20,7 @@ __all__ = [
     "JobClaim",
     "LedgerEntry",
     "Project",
+    "Render",
     "Transcript",
     "Upload",
 ]

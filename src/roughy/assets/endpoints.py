@@ -4,15 +4,15 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
-from starlette.concurrency import iterate_in_threadpool
 
-from roughy.assets import downloads, service
+from roughy import downloads
+from roughy.assets import service
 from roughy.assets.models import Asset
 from roughy.assets.schemas import AssetCreate, AssetDetail, AssetState, AssetSummary
-from roughy.assets.tasks import purge_asset_bytes
+from roughy.assets.tasks import removing
 from roughy.auth import CurrentAccount
 from roughy.db import parse_id
-from roughy.errors import ApiError, error_responses, not_found, validation_error
+from roughy.errors import error_responses, not_found, validation_error
 from roughy.runtime import Runtime, get_runtime
 from roughy.schemas import Page, PageParams, page_params, path_id
 from roughy.uploads.protocol import TUS_VERSION, http_date
@@ -33,10 +33,8 @@ def detail(rt: Runtime, request: Request, asset: Asset) -> AssetDetail:
     up = upload_url(rt, request, asset.id) if asset.state == "pending_upload" else None
     down = None
     if asset.state == "ready":
-        query = downloads.signed_query(
-            rt.settings.signing_key, asset.id, rt.settings.download_url_ttl_seconds
-        )
-        down = f"{base_url(rt, request)}/v1/assets/{asset.id}/download?{query}"
+        path = f"/v1/assets/{asset.id}/download"
+        down = downloads.signed_url(rt, base_url(rt, request), path, asset.id)
     return AssetDetail.of_with_urls(asset, up, down)
 
 
@@ -121,8 +119,8 @@ def delete_asset(asset_id: str, account: CurrentAccount, rt: RuntimeDep) -> Resp
     """Gone at once; its stored bytes are purged in the background."""
     with rt.db.session() as session:
         asset = service.get(session, account, path_id(asset_id, "Asset"))
+        removing(rt, session, [asset.id])
         service.remove(session, asset)
-        rt.jobs.submit_on_commit(session, purge_asset_bytes, asset.id)
     return Response(status_code=204)
 
 
@@ -144,35 +142,15 @@ def download_asset(
 ) -> StreamingResponse:
     """The asset's bytes, by a signed URL from `download_url` (no key); supports `Range`."""
     aid = path_id(asset_id, "Asset")
-    if not downloads.verify(rt.settings.signing_key, aid, expires, signature):
-        raise ApiError(
-            "forbidden", "The download URL has expired or is not valid; fetch the asset again."
-        )
+    downloads.check(rt, aid, expires, signature)
     with rt.db.session() as session:
         asset = session.get(Asset, aid)
     if asset is None or asset.state != "ready":
         raise not_found("Asset")
-    size = rt.store.object_size(asset.id)
-    try:
-        wanted = downloads.parse_range(request.headers.get("range"), size)
-    except ValueError:
-        raise ApiError(
-            "range_not_satisfiable",
-            "The requested range lies outside the file.",
-            headers={"Content-Range": f"bytes */{size}"},
-        ) from None
-    start, end = wanted or (0, size)
-    headers = {
-        "Accept-Ranges": "bytes",
-        "Content-Length": str(end - start),
-        "Content-Disposition": f'attachment; filename="{asset.id}.{asset.extension or "bin"}"',
-        "Cache-Control": "private, no-store",
-    }
-    if wanted is not None:
-        headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
-    return StreamingResponse(
-        iterate_in_threadpool(rt.store.read_object(asset.id, start, end)),
-        status_code=206 if wanted is not None else 200,
+    return downloads.stream_object(
+        rt,
+        request,
+        asset.id,
+        filename=f"{asset.id}.{asset.extension or 'bin'}",
         media_type=asset.content_type or "application/octet-stream",
-        headers=headers,
     )

@@ -72,6 +72,31 @@ def get(session: Session, account: Account, asset_id: str) -> Asset:
     return owned(session, Asset, asset_id, account.id, "Asset")
 
 
+# How long a client should wait before asking again while the asset is being prepared.
+RETRY_AFTER_SECONDS = 10
+
+
+def usable(session: Session, account: Account, asset_id: str, purpose: str) -> Asset:
+    """The asset, if it can be worked on now (it is ready); else the contract's 409, saying
+    what it cannot be (``purpose``: "cut", "rendered")."""
+    asset = get(session, account, asset_id)
+    if asset.state in ("pending_upload", "processing"):
+        raise ApiError(
+            "asset_processing",
+            "The asset is still being prepared; try again in a few seconds.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if asset.state == "pending_payment":
+        raise ApiError(
+            "asset_payment_required", "The asset waits for payment; top up your credits."
+        )
+    if asset.state == "failed":
+        raise ApiError(
+            "asset_failed", f"The asset could not be prepared, so it cannot be {purpose}."
+        )
+    return asset
+
+
 def list_(
     session: Session,
     account: Account,
@@ -95,8 +120,12 @@ def remove(session: Session, asset: Asset) -> None:
     session.delete(asset)
 
 
+def ids_in_project(session: Session, project_id: str) -> list[str]:
+    return list(session.scalars(select(Asset.id).where(Asset.project_id == project_id)).all())
+
+
 def delete_all_in_project(session: Session, project_id: str) -> list[str]:
-    ids = list(session.scalars(select(Asset.id).where(Asset.project_id == project_id)).all())
+    ids = ids_in_project(session, project_id)
     if ids:
         session.execute(delete(Upload).where(Upload.id.in_(ids)))
         session.execute(delete(Asset).where(Asset.id.in_(ids)))

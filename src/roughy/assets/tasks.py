@@ -6,6 +6,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from sqlalchemy.orm import Session
+
 from roughy.assets import service
 from roughy.assets.models import Asset
 from roughy.credits import service as credits
@@ -98,6 +100,19 @@ def _conclude(rt: Runtime, asset_id: str, measured: Probe | None, failure: Failu
             credits.settle(session, asset, enforced=rt.settings.credits_enforced)
             if asset.state == "ready" and rt.settings.transcribe_on_ready:
                 transcripts.request(rt.jobs, session, asset)
+
+
+# Published with (session, asset_id) while a ready asset is being removed, its rows still there.
+ASSET_REMOVED = "asset.removed"
+
+
+def removing(rt: Runtime, session: Session, asset_ids: list[str]) -> None:
+    """Ready assets about to be removed in ``session``'s transaction: whoever keeps files made
+    of them is told first (ASSET_REMOVED), while their rows are there to read; their bytes are
+    purged once the transaction commits."""
+    for asset_id in asset_ids:
+        rt.jobs.publish(rt, ASSET_REMOVED, session, asset_id)
+        rt.jobs.submit_on_commit(session, purge_asset_bytes, asset_id)
 
 
 def purge_asset_bytes(rt: Runtime, asset_id: str) -> None:

@@ -30,8 +30,6 @@ if TYPE_CHECKING:
     from roughy.config import Settings
 
 OPEN = ("pending", "processing")
-# How long a client should wait before asking again while the asset is being prepared.
-RETRY_AFTER_SECONDS = 10
 
 
 def default_options(settings: Settings) -> dict[str, Any]:
@@ -77,20 +75,7 @@ def inputs_key(script: str | None, options: Mapping[str, Any]) -> str:
 
 def cuttable(session: Session, account: Account, asset_id: str) -> Asset:
     """The asset, if a cut can be made of it now; else the contract's 409."""
-    asset = assets.get(session, account, asset_id)
-    if asset.state in ("pending_upload", "processing"):
-        raise ApiError(
-            "asset_processing",
-            "The asset is still being prepared; try again in a few seconds.",
-            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
-        )
-    if asset.state == "pending_payment":
-        raise ApiError(
-            "asset_payment_required", "The asset waits for payment; top up your credits."
-        )
-    if asset.state == "failed":
-        raise ApiError("asset_failed", "The asset could not be prepared, so it cannot be cut.")
-    return asset
+    return assets.usable(session, account, asset_id, "cut")
 
 
 def create(

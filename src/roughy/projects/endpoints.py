@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from roughy.assets.tasks import purge_asset_bytes
+from roughy.assets.tasks import removing
 from roughy.auth import CurrentAccount
 from roughy.errors import error_responses
 from roughy.projects import service
@@ -68,7 +68,10 @@ def update_project(
 )
 def delete_project(project_id: str, account: CurrentAccount, rt: RuntimeDep) -> Response:
     with rt.db.session() as session:
-        asset_ids = service.delete(session, account, path_id(project_id, "Project"))
-        for asset_id in asset_ids:
-            rt.jobs.submit_on_commit(session, purge_asset_bytes, asset_id)
+        service.delete(
+            session,
+            account,
+            path_id(project_id, "Project"),
+            lambda asset_ids: removing(rt, session, asset_ids),
+        )
     return Response(status_code=204)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -52,9 +54,15 @@ def update(
     return project
 
 
-def delete(session: Session, account: Account, project_id: str) -> list[str]:
-    """Delete the project and everything under it; returns the ids of assets whose bytes must go."""
+def delete(
+    session: Session,
+    account: Account,
+    project_id: str,
+    before_assets_go: Callable[[list[str]], None],
+) -> None:
+    """Delete the project and everything under it; ``before_assets_go`` gets the ids of its
+    assets (whose bytes must go) before they are deleted."""
     project = get(session, account, project_id)
-    asset_ids = assets.delete_all_in_project(session, project.id)
+    before_assets_go(assets.ids_in_project(session, project.id))
+    assets.delete_all_in_project(session, project.id)
     session.delete(project)
-    return asset_ids

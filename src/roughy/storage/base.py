@@ -59,3 +59,6 @@ class LocalPaths(Protocol):
     """A store whose objects are files on this machine (media tools can open them directly)."""
 
     def object_path(self, key: str) -> Path: ...
+
+    def upload_path(self, upload_id: str) -> Path:
+        """Where an upload's bytes lie until ``finish_upload``: a tool may write a file there."""

@@ -114,21 +114,21 @@ class LocalBlobStore:
         self._uploads.mkdir(parents=True, exist_ok=True)
         self._objects.mkdir(parents=True, exist_ok=True)
 
-    def _upload_path(self, upload_id: str) -> Path:
+    def upload_path(self, upload_id: str) -> Path:
         return self._uploads / _safe(upload_id)
 
     def object_path(self, key: str) -> Path:
         return self._objects / _safe(key)
 
     def open_upload(self, upload_id: str, offset: int) -> LocalUploadWriter:
-        return LocalUploadWriter(self._upload_path(upload_id), offset, self.durable)
+        return LocalUploadWriter(self.upload_path(upload_id), offset, self.durable)
 
     def discard_upload(self, upload_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
-            self._upload_path(upload_id).unlink()
+            self.upload_path(upload_id).unlink()
 
     def finish_upload(self, upload_id: str, key: str) -> None:
-        os.replace(self._upload_path(upload_id), self.object_path(key))
+        os.replace(self.upload_path(upload_id), self.object_path(key))
         if self.durable:
             _fsync_dir(self._objects)
 
