@@ -10,6 +10,7 @@ from roughy.queue.models import JobClaim
 from roughy.renders.models import Render
 from roughy.transcripts.models import Transcript
 from roughy.uploads.models import Upload
+from roughy.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "Account",
@@ -23,4 +24,7 @@ __all__ = [
     "Render",
     "Transcript",
     "Upload",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]
