@@ -113,6 +113,15 @@ def page_params(
     return PageParams(limit=limit, offset=offset)
 
 
+def filter_ids(**raw: str | None) -> dict[str, str | None] | None:
+    """A list's id filters in canonical form (None where not given); None when one of them
+    cannot be an id, so nothing matches (an empty page, not a 422: ids are not probed)."""
+    parsed = {name: parse_id(value) if value is not None else None for name, value in raw.items()}
+    if any(raw[name] is not None and parsed[name] is None for name in raw):
+        return None
+    return parsed
+
+
 def path_id(raw: str, what: str) -> str:
     """The canonical id from a path; a malformed one is as unknown as a missing one (404)."""
     value = parse_id(raw)

@@ -14,7 +14,8 @@ from roughy.auth import CurrentAccount
 from roughy.db import parse_id
 from roughy.errors import error_responses, not_found, validation_error
 from roughy.runtime import Runtime, get_runtime
-from roughy.schemas import Page, PageParams, page_params, path_id
+from roughy.schemas import Page, PageParams, filter_ids, page_params, path_id
+from roughy.uploads import tokens
 from roughy.uploads.protocol import TUS_VERSION, http_date
 
 router = APIRouter(prefix="/assets", tags=["assets"])
@@ -29,13 +30,15 @@ def upload_url(rt: Runtime, request: Request, asset_id: str) -> str:
     return f"{base_url(rt, request)}/v1/uploads/{asset_id}"
 
 
-def detail(rt: Runtime, request: Request, asset: Asset) -> AssetDetail:
+def detail(
+    rt: Runtime, request: Request, asset: Asset, upload_token: str | None = None
+) -> AssetDetail:
     up = upload_url(rt, request, asset.id) if asset.state == "pending_upload" else None
     down = None
     if asset.state == "ready":
         path = f"/v1/assets/{asset.id}/download"
         down = downloads.signed_url(rt, base_url(rt, request), path, asset.id)
-    return AssetDetail.of_with_urls(asset, up, down)
+    return AssetDetail.of_with_urls(asset, up, down, upload_token)
 
 
 _CREATED_HEADERS: dict[str, Any] = {
@@ -57,7 +60,13 @@ _CREATED_HEADERS: dict[str, Any] = {
             "description": "Asset created; stream its bytes to `Location`.",
             "headers": _CREATED_HEADERS,
         },
-        **error_responses("not_found", "conflict", "payload_too_large", "validation_error"),
+        **error_responses(
+            "not_found",
+            "conflict",
+            "payload_too_large",
+            "validation_error",
+            "insufficient_credits",
+        ),
     },
 )
 def create_asset(
@@ -69,9 +78,18 @@ def create_asset(
         raise validation_error("body.project_id", "project_id must be a UUID.")
     with rt.db.session() as session:
         asset, upload = service.create(
-            session, rt.settings, account, project_id, body.size_bytes, body.language
+            session,
+            rt.settings,
+            account,
+            project_id,
+            body.size_bytes,
+            body.language,
+            body.filename,
         )
-    out = detail(rt, request, asset)
+    token = None
+    if body.upload_token:
+        token = tokens.mint(rt.settings.signing_key, asset.id, rt.settings.upload_token_ttl_seconds)
+    out = detail(rt, request, asset, token)
     return JSONResponse(
         out.model_dump(mode="json"),
         status_code=201,
@@ -91,12 +109,17 @@ def list_assets(
     project_id: Annotated[str | None, Query(description="Only this project's assets.")] = None,
     state: Annotated[AssetState | None, Query(description="Only assets in this state.")] = None,
 ) -> Page[AssetSummary]:
-    pid = None
-    if project_id is not None and (pid := parse_id(project_id)) is None:
+    parsed = filter_ids(project_id=project_id)
+    if parsed is None:
         return Page.empty(page)
     with rt.db.session() as session:
         rows, total = service.list_(
-            session, account, project_id=pid, state=state, limit=page.limit, offset=page.offset
+            session,
+            account,
+            project_id=parsed["project_id"],
+            state=state,
+            limit=page.limit,
+            offset=page.offset,
         )
         items = [AssetSummary.of(a) for a in rows]
     return Page.of(items, total, page)
@@ -124,15 +147,18 @@ def delete_asset(asset_id: str, account: CurrentAccount, rt: RuntimeDep) -> Resp
     return Response(status_code=204)
 
 
-@router.get(
-    "/{asset_id}/download",
-    response_class=StreamingResponse,
-    responses={
+_DOWNLOAD: dict[str, Any] = {
+    "response_class": StreamingResponse,
+    "responses": {
         200: {"description": "The stored bytes.", "content": {"application/octet-stream": {}}},
         206: {"description": "The requested byte range."},
         **error_responses("forbidden", "not_found", "range_not_satisfiable", auth=False),
     },
-)
+}
+
+
+@router.get("/{asset_id}/download", **_DOWNLOAD)
+@router.head("/{asset_id}/download", **_DOWNLOAD)
 def download_asset(
     asset_id: str,
     request: Request,
@@ -140,7 +166,8 @@ def download_asset(
     expires: Annotated[str, Query()] = "",
     signature: Annotated[str, Query()] = "",
 ) -> StreamingResponse:
-    """The asset's bytes, by a signed URL from `download_url` (no key); supports `Range`."""
+    """The asset's bytes, by a signed URL from `download_url` (no key); supports `Range`, and
+    `HEAD` for the headers alone. Named after the asset's `filename` when it has one."""
     aid = path_id(asset_id, "Asset")
     downloads.check(rt, aid, expires, signature)
     with rt.db.session() as session:
@@ -151,6 +178,6 @@ def download_asset(
         rt,
         request,
         asset.id,
-        filename=f"{asset.id}.{asset.extension or 'bin'}",
+        filename=asset.filename or f"{asset.id}.{asset.extension or 'bin'}",
         media_type=asset.content_type or "application/octet-stream",
     )

@@ -12,7 +12,7 @@ from roughy.cuts.schemas import CutCreate, CutOut, CutState, DecisionOut, Decisi
 from roughy.db import parse_id
 from roughy.errors import ApiError, error_responses
 from roughy.runtime import Runtime, get_runtime
-from roughy.schemas import Page, PageParams, page_params, path_id
+from roughy.schemas import Page, PageParams, filter_ids, page_params, path_id
 
 router = APIRouter(prefix="/cuts", tags=["cuts"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -72,9 +72,8 @@ def list_cuts(
     project_id: Annotated[str | None, Query(description="Only this project's cuts.")] = None,
     state: Annotated[CutState | None, Query(description="Only cuts in this state.")] = None,
 ) -> Page[CutOut]:
-    ids = {"asset_id": asset_id, "project_id": project_id}
-    parsed = {name: parse_id(raw) if raw is not None else None for name, raw in ids.items()}
-    if any(raw is not None and parsed[name] is None for name, raw in ids.items()):
+    parsed = filter_ids(asset_id=asset_id, project_id=project_id)
+    if parsed is None:
         return Page.empty(page)
     with rt.db.session() as session:
         rows, total = service.list_(

@@ -15,7 +15,7 @@ from roughy.renders import service, tasks
 from roughy.renders.models import Render
 from roughy.renders.schemas import RenderCreate, RenderOut, RenderState, output_fields
 from roughy.runtime import Runtime, get_runtime
-from roughy.schemas import Page, PageParams, page_params, path_id
+from roughy.schemas import Page, PageParams, filter_ids, page_params, path_id
 
 router = APIRouter(prefix="/renders", tags=["renders"])
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
@@ -92,9 +92,8 @@ def list_renders(
     cut_id: Annotated[str | None, Query(description="Only this cut's renders.")] = None,
     state: Annotated[RenderState | None, Query(description="Only renders in this state.")] = None,
 ) -> Page[RenderOut]:
-    ids = {"asset_id": asset_id, "cut_id": cut_id}
-    parsed = {name: parse_id(raw) if raw is not None else None for name, raw in ids.items()}
-    if any(raw is not None and parsed[name] is None for name, raw in ids.items()):
+    parsed = filter_ids(asset_id=asset_id, cut_id=cut_id)
+    if parsed is None:
         return Page.empty(page)
     with rt.db.session() as session:
         rows, total = service.list_(
