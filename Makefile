@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-deps test-sqlite test-postgresql bench bench-upload bench-processing bench-cut bench-memory clean
+.PHONY: run test lint test-deps test-sqlite test-postgresql bench bench-upload bench-processing bench-cut bench-memory bench-render clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -56,6 +56,11 @@ bench-cut: $(STAMP) test-deps
 ## baseline (about 30 min; see bench/README.md).
 bench-memory: $(STAMP) test-deps
 	$(PY) bench/memory_bench.py $(ARGS)
+
+## Renders of a 10-minute 1080p30 source cut into ~150 spans, to mp4 and mp3, against a plain
+## ffmpeg trim+concat command in the same run; then a 4 GB recording (docs/benchmarks.md).
+bench-render: $(STAMP)
+	$(PY) bench/render_bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .roughy tests/js/node_modules
