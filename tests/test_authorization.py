@@ -31,10 +31,17 @@ class World:
     key_id: str
     cut_id: str
     render_id: str
+    endpoint_id: str
+    event_id: str
     data: bytes
 
 
 Request = tuple[str, dict[str, Any]]  # (url, httpx keyword arguments)
+
+# A webhook endpoint the default settings take (https, a public address), for an event these
+# tests never cause: nothing is sent to it.
+PUBLIC_URL = "https://93.184.215.14/hooks"
+QUIET = ["asset.pending_payment"]
 
 # How each documented operation is called on the owner's resources; "public" rows need no key.
 ROWS: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
@@ -114,6 +121,40 @@ ROWS: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         "public",
         lambda w: (f"/v1/renders/{w.render_id}/download", {}),
     ),
+    ("POST", "/v1/webhook-endpoints"): (
+        "own",
+        lambda w: ("/v1/webhook-endpoints", {"json": {"url": PUBLIC_URL, "event_types": QUIET}}),
+    ),
+    ("GET", "/v1/webhook-endpoints"): ("list", lambda w: ("/v1/webhook-endpoints", {})),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}"): (
+        "owned",
+        lambda w: (f"/v1/webhook-endpoints/{w.endpoint_id}", {}),
+    ),
+    ("PATCH", "/v1/webhook-endpoints/{endpoint_id}"): (
+        "owned",
+        lambda w: (f"/v1/webhook-endpoints/{w.endpoint_id}", {"json": {"disabled": True}}),
+    ),
+    ("DELETE", "/v1/webhook-endpoints/{endpoint_id}"): (
+        "owned",
+        lambda w: (f"/v1/webhook-endpoints/{w.endpoint_id}", {}),
+    ),
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/rotate-secret"): (
+        "owned",
+        lambda w: (f"/v1/webhook-endpoints/{w.endpoint_id}/rotate-secret", {}),
+    ),
+    ("POST", "/v1/webhook-endpoints/{endpoint_id}/test"): (
+        "owned",
+        lambda w: (f"/v1/webhook-endpoints/{w.endpoint_id}/test", {}),
+    ),
+    ("GET", "/v1/webhook-endpoints/{endpoint_id}/deliveries"): (
+        "owned",
+        lambda w: (f"/v1/webhook-endpoints/{w.endpoint_id}/deliveries", {}),
+    ),
+    ("GET", "/v1/events"): ("list", lambda w: ("/v1/events", {})),
+    ("POST", "/v1/events/{event_id}/redeliver"): (
+        "owned",
+        lambda w: (f"/v1/events/{w.event_id}/redeliver", {}),
+    ),
     ("GET", "/v1/credits/balance"): ("own", lambda w: ("/v1/credits/balance", {})),
     ("GET", "/v1/credits/history"): ("list", lambda w: ("/v1/credits/history", {})),
 }
@@ -138,8 +179,20 @@ def world(client: httpx.Client, project: dict[str, Any], media: dict[str, Path])
     cut_id = client.post("/v1/cuts", json={"asset_id": ready["id"]}).json()["id"]
     render = {"asset_id": ready["id"], "output": {"format": "m4a"}}
     render_id = client.post("/v1/renders", json=render).json()["id"]
+    endpoint = {"url": PUBLIC_URL, "event_types": QUIET}
+    endpoint_id = client.post("/v1/webhook-endpoints", json=endpoint).json()["id"]
+    event_id = client.get("/v1/events", params={"type": "asset.ready"}).json()["items"][0]["id"]
     return World(
-        project["id"], ready["id"], pending["id"], upload_url, key_id, cut_id, render_id, data
+        project["id"],
+        ready["id"],
+        pending["id"],
+        upload_url,
+        key_id,
+        cut_id,
+        render_id,
+        endpoint_id,
+        event_id,
+        data,
     )
 
 
@@ -149,6 +202,9 @@ def _untouched(client: httpx.Client, w: World, project_name: str) -> None:
     assert client.head(w.upload_url, headers=TUS).headers["Upload-Offset"] == "1000"
     keys = client.get("/v1/api-keys").json()["items"]
     assert [k["revoked_at"] for k in keys if k["id"] == w.key_id] == [None]
+    endpoint = client.get(f"/v1/webhook-endpoints/{w.endpoint_id}").json()
+    assert (endpoint["url"], endpoint["disabled"]) == (PUBLIC_URL, False)
+    assert client.get(f"/v1/webhook-endpoints/{w.endpoint_id}/deliveries").json()["total"] == 0
 
 
 def test_every_documented_operation_has_a_row(documented: set[tuple[str, str]]) -> None:
@@ -189,6 +245,8 @@ def test_another_account_finds_nothing_of_this_one(
         world.key_id,
         world.cut_id,
         world.render_id,
+        world.endpoint_id,
+        world.event_id,
     }
     for method, template in KEYED:
         kind, build = ROWS[method, template]

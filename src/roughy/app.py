@@ -31,6 +31,7 @@ from roughy.transcripts.endpoints import router as transcripts_router
 from roughy.uploads.endpoints import router as uploads_router
 from roughy.uploads.head import FastUploadHead
 from roughy.uploads.protocol import ALLOWED_HEADERS, EXPOSED_HEADERS, TusResumableHeader
+from roughy.webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("roughy")
 
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         credits_router,
         cuts_router,
         renders_router,
+        webhooks_router,
     ):
         v1.include_router(router)
     app.include_router(v1)

@@ -130,6 +130,34 @@ class Settings(BaseSettings):
         default=0.12, ge=0, description="Fillers (um, uh) at least this long are cut out."
     )
 
+    webhook_allow_private: bool = Field(
+        default=False,
+        description="Webhook endpoints may be plain http and private, loopback or link-local "
+        "addresses (self-hosting on a private network; the test suite's receiver).",
+    )
+    webhook_retry_schedule: list[float] = Field(
+        default=[5, 300, 1800, 7200, 18000, 36000, 50400, 72000, 86400],
+        min_length=1,
+        description="Seconds before each retry of a failed webhook delivery (±20 % jitter); "
+        "after the last one the delivery has failed. The default spans about three days.",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=15.0, gt=0, description="A webhook attempt that has no answer by then failed."
+    )
+    webhook_disable_after_seconds: float = Field(
+        default=5 * 24 * 3600,
+        gt=0,
+        description="An endpoint whose every attempt failed for this long is disabled.",
+    )
+    webhook_rotation_overlap_seconds: float = Field(
+        default=24 * 3600,
+        ge=0,
+        description="After a secret rotation, the old secret signs too, for this long.",
+    )
+    webhook_concurrency: int = Field(
+        default=8, ge=1, description="Deliveries one worker sends to one endpoint at once."
+    )
+
     cors_origins: list[str] = ["*"]
     log_level: str = "INFO"
     log_json: bool = True

@@ -10,6 +10,7 @@ from fastapi import Request
 from roughy import migrate
 from roughy.config import Settings
 from roughy.db import Database
+from roughy.events import service as events
 from roughy.queue.jobqueue import JobQueue
 from roughy.storage.base import BlobStore
 from roughy.storage.local import LocalBlobStore
@@ -23,8 +24,12 @@ class Runtime:
     store: BlobStore
     jobs: JobQueue
     locks: UploadLocks = field(default_factory=UploadLocks)
+    # What else the process opened on this runtime (e.g. a webhook sender), closed first.
+    on_close: list[Callable[[], None]] = field(default_factory=list)
 
     def close(self) -> None:
+        for close in reversed(self.on_close):
+            close()
         self.jobs.close()
         self.db.dispose()
 
@@ -37,12 +42,17 @@ def build_runtime(settings: Settings, register_jobs: Callable[[JobQueue], None])
     migrate.upgrade(settings.resolved_database_url)
     jobs = JobQueue(settings)
     register_jobs(jobs)
-    return Runtime(
+    runtime = Runtime(
         settings=settings,
         db=Database(settings.resolved_database_url),
         store=LocalBlobStore(settings.blob_dir, durable=settings.upload_fsync),
         jobs=jobs,
     )
+    # Each committed event is published (events.RECORDED): the job list says who delivers it.
+    runtime.db.sessions.configure(
+        info={events.ANNOUNCE: lambda event_id: jobs.publish(runtime, events.RECORDED, event_id)}
+    )
+    return runtime
 
 
 def get_runtime(request: Request) -> Runtime:

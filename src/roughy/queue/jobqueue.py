@@ -98,6 +98,15 @@ class JobQueue:
             raise TypeError("jobs take positional arguments only")
         self._tasks[fn](*args)
 
+    def submit_later(self, fn: KeyedJob, key: str, *, delay: float) -> None:
+        """Queue ``fn(runtime, key)`` to run ``delay`` seconds from now (to the second)."""
+        self._tasks[fn].schedule(args=(key,), delay=delay)
+
+    @property
+    def in_worker(self) -> bool:
+        """This process runs jobs (it is a worker), not only queues them."""
+        return self._runtime is not None
+
     def submit_on_commit(self, session: Session, fn: KeyedJob, key: str) -> None:
         """Queue ``fn(runtime, key)`` once ``session`` commits, and record in that transaction
         that the job is owed: if it is lost on the way, housekeeping queues it again."""
