@@ -1,5 +1,6 @@
-"""A TCP proxy of our own between a client and the server, that breaks the upstream stream on
-purpose once a given number of bytes has passed: it closes it, resets it, or stalls it."""
+"""TCP proxies of our own between a client and the server: one breaks the upstream stream on
+purpose once a given number of bytes has passed (it closes it, resets it, or stalls it); the
+other slows it down."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import contextlib
 import socket
 import struct
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -79,6 +81,60 @@ class FaultProxy:
                 client.sendall(data)
             except OSError:
                 return
+
+    def close(self) -> None:
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+
+
+@dataclass
+class SlowProxy:
+    """Forwards every connection to ``upstream``, the client's bytes at most ``rate`` bytes a
+    second while ``slow`` is set (so a test can act while a long request is in flight), the
+    server's at once. When either side ends a connection, both ends close."""
+
+    upstream: tuple[str, int]
+    rate: int
+    port: int = 0
+    passed: int = 0  # bytes forwarded upstream, all connections together
+    slow: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        self.slow.set()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._sockets: list[socket.socket] = [self._listener]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(self.upstream)
+            self._sockets += [client, server]
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, target: socket.socket, up: bool) -> None:
+        piece = 16 * 1024
+        try:
+            while data := source.recv(piece):
+                target.sendall(data)
+                if up:
+                    self.passed += len(data)
+                    if self.slow.is_set():
+                        time.sleep(len(data) / self.rate)
+        except OSError:
+            pass
+        for sock in (source, target):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         for sock in self._sockets:

@@ -14,9 +14,11 @@ import math
 import os
 import shutil
 import subprocess
+import threading
+import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
@@ -24,7 +26,8 @@ from tusclient.client import TusClient
 from tusclient.uploader import Uploader
 
 from tests.conftest import Server
-from tests.helpers import create_asset, head_offset, wait_for_state
+from tests.helpers import OCTETS, create_asset, head_offset, wait_for_state
+from tests.proxy import SlowProxy
 
 JS_DIR = Path(__file__).resolve().parent / "js"
 TUS_JS_VERSION = "4.3.1"
@@ -196,30 +199,41 @@ def run_tus_js(
     tus_js: Path,
     server: Server,
     path: Path,
-    upload_url: str,
+    upload_url: str | None,
     api_key: str,
     *,
     chunk_size: int | None = None,
     source: str = "stream",
     abort_after: int | None = None,
     retry_delays: str = "none",
+    endpoint: str | None = None,
+    metadata: dict[str, str] | None = None,
+    origin: str | None = None,
+    data_during_creation: bool = False,
 ) -> dict[str, Any]:
     """Run upload.mjs; by default with retries off, so a server error fails the upload."""
-    cmd = ["node", str(tus_js), "--file", str(path), "--url", upload_url, "--key", api_key]
+    cmd = ["node", str(tus_js), "--file", str(path), "--key", api_key]
+    cmd += ["--url", upload_url] if upload_url else ["--endpoint", str(endpoint)]
     cmd += ["--source", source, "--retry-delays", retry_delays]
     if chunk_size is not None:
         cmd += ["--chunk-size", str(chunk_size)]
     if abort_after is not None:
         cmd += ["--abort-after", str(abort_after)]
+    if metadata is not None:
+        cmd += ["--metadata", json.dumps(metadata)]
+    if origin is not None:
+        cmd += ["--origin", origin]
+    if data_during_creation:
+        cmd += ["--data-during-creation"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=180, cwd=tus_js.parent)
     lines = done.stdout.strip().splitlines()
     assert lines, (done.returncode, done.stderr)
     result: dict[str, Any] = json.loads(lines[-1])
-    upload_id = upload_url.rstrip("/").rpartition("/")[2]
+    upload_id = (upload_url or result.get("uploadUrl") or "").rstrip("/").rpartition("/")[2]
     if done.returncode != 0 or not result["success"]:
         pytest.fail(
             f"tus-js-client failed:\n{json.dumps(result, indent=1)}\n{done.stderr}\n"
-            f"server log:\n{server_log(server, upload_id)}"
+            f"server log:\n{server_log(server, upload_id or 'uploads')}"
         )
     assert result["bytesUploaded"] == path.stat().st_size, result
     return result
@@ -532,3 +546,212 @@ def test_guide_curl_loop_resumes_from_the_head_offset(
     assert second["resumed_from"] == str(64 * MIB), second
     assert second["offset"] == second["size"] == str(size), second
     assert_ready_and_intact(client, server, asset_id, big_wav, "wav", duration=760.0)
+
+
+# --- a PATCH taken over by another: told so, stopped, and resumed ----------------------------
+
+
+def _upload_file(server: Server, upload_url: str) -> Path:
+    return server.data_dir / "blobs" / "uploads" / upload_url.rpartition("/")[2]
+
+
+def _wait_until_written(server: Server, upload_url: str, size: int) -> None:
+    """Until the server has written at least ``size`` bytes of the upload (its PATCH runs)."""
+    path = _upload_file(server, upload_url)
+    deadline = time.monotonic() + 60
+    while not path.exists() or path.stat().st_size < size:
+        assert time.monotonic() < deadline, "the upload's PATCH never got going"
+        time.sleep(0.02)
+
+
+def _take_over(server: Server, api_key: str, upload_url: str) -> httpx.Response:
+    """Another PATCH on the upload, from offset 0 (as a second tab would): it takes the upload
+    over from the running one, then hears that the offset moved on."""
+    with httpx.Client(headers={"Authorization": f"Bearer {api_key}"}, timeout=60) as c:
+        r = c.patch(
+            upload_url,
+            content=b"\0" * 1000,
+            headers={"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": OCTETS},
+        )
+    assert r.status_code == 409 and r.json()["error"]["code"] == "conflict", r.text
+    return r
+
+
+def test_two_racing_curl_patches_leave_the_loser_stopped_with_an_error(
+    curl_loop: Path,
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    big_wav: Path,
+    tmp_path: Path,
+) -> None:
+    """A curl sending the whole file at 4 MB/s (half a minute of body) is taken over by a
+    second: it gets 409 upload_interrupted with the offset kept, and stops sending at once;
+    the guide's loop then resumes from HEAD."""
+    size = big_wav.stat().st_size
+    asset, url = create_asset(client, project["id"], size)
+    out, headers = tmp_path / "body.json", tmp_path / "headers.txt"
+    slow = subprocess.Popen(
+        ["curl", "-sS", "-o", str(out), "-D", str(headers), "-w", "%{http_code} %{size_upload}",
+         "-X", "PATCH", url, "-T", str(big_wav), "--limit-rate", "4M",
+         "-H", f"Authorization: Bearer {api_key}", "-H", "Tus-Resumable: 1.0.0",
+         "-H", "Upload-Offset: 0", "-H", f"Content-Type: {OCTETS}", "-H", "Expect:"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )  # fmt: skip
+    try:
+        _wait_until_written(server, url, 8 * MIB)
+        _take_over(server, api_key, url)
+        # Stopped, not drained: it ends long before the 30 s its whole body would take.
+        stdout, _ = slow.communicate(timeout=15)
+    finally:
+        slow.kill()
+    status, uploaded = stdout.split()
+    assert status == "409" and int(uploaded) < size, stdout
+    answer = json.loads(out.read_text())
+    assert answer["error"]["code"] == "upload_interrupted", answer
+    kept = next(
+        int(line.partition(":")[2])
+        for line in headers.read_text().splitlines()
+        if line.lower().startswith("upload-offset:")
+    )
+    assert kept >= 8 * MIB and head_offset(client, url) == kept
+
+    resumed = run_curl_loop(
+        curl_loop, server, api_key, project["id"], big_wav, tmp_path, UPLOAD_URL=url
+    )
+    assert resumed["resumed_from"] == str(kept), resumed
+    assert_ready_and_intact(client, server, asset["id"], big_wav, "wav", duration=760.0)
+
+
+def test_tuspy_taken_over_mid_patch_resumes(
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    big_wav: Path,
+) -> None:
+    size = big_wav.stat().st_size
+    asset, url = create_asset(client, project["id"], size)
+    proxy = SlowProxy(("127.0.0.1", int(urlsplit(server.base_url).port or 80)), rate=4 * MIB)
+    try:
+        proxied = proxy.url(urlsplit(url).path)
+        uploader = tuspy_uploader(api_key, big_wav, proxied, size, retries=3, retry_delay=0)
+        errors: list[BaseException] = []
+        thread = threading.Thread(target=_run_catching, args=(uploader.upload, errors))
+        thread.start()
+        _wait_until_written(server, url, 8 * MIB)
+        _take_over(server, api_key, url)
+        proxy.slow.clear()  # the rest at full speed
+        thread.join(120)
+        assert not thread.is_alive() and not errors, errors
+    finally:
+        proxy.close()
+    assert uploader.offset == size
+    assert_ready_and_intact(client, server, asset["id"], big_wav, "wav", duration=760.0)
+
+
+def _run_catching(work: Any, errors: list[BaseException]) -> None:
+    try:
+        work()
+    except BaseException as exc:  # the test reports it
+        errors.append(exc)
+
+
+def test_tus_js_client_taken_over_mid_patch_resumes(
+    tus_js: Path,
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    big_wav: Path,
+) -> None:
+    size = big_wav.stat().st_size
+    asset, url = create_asset(client, project["id"], size)
+    proxy = SlowProxy(("127.0.0.1", int(urlsplit(server.base_url).port or 80)), rate=4 * MIB)
+    results: list[dict[str, Any]] = []
+    try:
+        proxied = proxy.url(urlsplit(url).path)
+        thread = threading.Thread(
+            target=lambda: results.append(
+                run_tus_js(tus_js, server, big_wav, proxied, api_key, retry_delays="0,200,500")
+            )
+        )
+        thread.start()
+        _wait_until_written(server, url, 8 * MIB)
+        _take_over(server, api_key, url)
+        proxy.slow.clear()
+        thread.join(150)
+    finally:
+        proxy.close()
+    assert results, "tus-js-client did not finish"
+    sent = patches(results[0])
+    interrupted = sent[0]
+    assert interrupted["status"] == 409 and int(interrupted["responseOffset"]) >= 8 * MIB, sent
+    assert_contiguous(sent[1:], int(interrupted["responseOffset"]), size)
+    assert_ready_and_intact(client, server, asset["id"], big_wav, "wav", duration=760.0)
+
+
+# --- TUS creation from the clients -----------------------------------------------------------
+
+
+def test_tuspy_default_creation_flow(
+    client: httpx.Client,
+    server: Server,
+    api_key: str,
+    project: dict[str, Any],
+    media: dict[str, Path],
+) -> None:
+    """tuspy as its README shows it: a TusClient on the endpoint, an uploader with metadata."""
+    source = media["mp4"]
+    tus = TusClient(server.base_url + "/v1/uploads", headers={"Authorization": f"Bearer {api_key}"})
+    uploader = tus.uploader(
+        str(source),
+        chunk_size=SMALL_CHUNK,
+        metadata={"project_id": project["id"], "filename": "Zoë's take.mp4"},
+    )
+    uploader.upload()
+    asset_id = str(uploader.url).rpartition("/")[2]
+    asset = assert_ready_and_intact(client, server, asset_id, source, "mp4")
+    assert asset["filename"] == "Zoë's take.mp4"
+
+
+@pytest.mark.parametrize("during_creation", [False, True], ids=["creation", "with-upload"])
+def test_tus_js_client_with_endpoint_and_an_upload_token_from_another_origin(
+    tus_js: Path,
+    client: httpx.Client,
+    server: Server,
+    project: dict[str, Any],
+    media: dict[str, Path],
+    during_creation: bool,
+) -> None:
+    """A web page's upload: its server asks for an upload token (with its key), the page's
+    tus-js-client uploads with `endpoint:` and the token, sending the page's Origin; it never
+    sees the key. Every answer carries the CORS headers a browser needs."""
+    path = media["mp4"]
+    size = path.stat().st_size
+    r = client.post(
+        "/v1/assets", json={"project_id": project["id"], "size_bytes": size, "upload_token": True}
+    )
+    asset, token = r.json(), r.json()["upload_token"]
+    origin = "https://recorder.example"
+    result = run_tus_js(
+        tus_js,
+        server,
+        path,
+        None,
+        token,
+        endpoint=server.base_url + "/v1/uploads",
+        metadata={"filename": "Récit — take 2.mp4", "filetype": "video/mp4"},
+        origin=origin,
+        chunk_size=SMALL_CHUNK,
+        data_during_creation=during_creation,
+    )
+    post = [req for req in result["requests"] if req["method"] == "POST"]
+    assert [p["status"] for p in post] == [201] and post[0]["location"] == asset["upload_url"]
+    for req in result["requests"]:
+        assert req["allowOrigin"] in ("*", origin), req
+        assert "upload-offset" in req["exposeHeaders"].lower(), req
+    ready = assert_ready_and_intact(client, server, asset["id"], path, "mp4")
+    assert ready["filename"] == "Récit — take 2.mp4"

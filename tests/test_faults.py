@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import socket
 import struct
 import subprocess
 import threading
@@ -229,3 +230,72 @@ def test_the_database_restarting_mid_upload_loses_no_acknowledged_byte(
         assert patch(c, path, offset, recording[offset:]).status_code == 204
         assert wait_for_state(c, asset["id"])["state"] == "ready"
         assert _sha256(_stored(srv, asset["id"]).read_bytes()) == _sha256(recording)
+
+
+@pytest.mark.parametrize("case", ["process-killed", "machine-rebooted", "with-checksum"])
+def test_a_server_killed_mid_patch_loses_only_what_never_reached_the_disk(
+    case: str, database_url: str, tmp_path: Path, recording: bytes
+) -> None:
+    """SIGKILL during one long PATCH, no checkpoint taken yet (they come every 256 MiB): what
+    the killed server had written is in the page cache, and the next HEAD makes it durable and
+    counts it, first chunk judged as media. After a reboot (a marker from another boot) the
+    bytes past the last checkpoint are not trusted; nor are those of a PATCH with a checksum,
+    which keeps all or nothing."""
+    first = start_server(tmp_path, database_url)
+    sent = 20 * MiB
+    on_disk = 0
+    with account_client(first.base_url, first.data_dir, first.database_url, "crash@x.io") as (
+        c,
+        key,
+    ):
+        project = c.post("/v1/projects", json={"name": "p"}).json()["id"]
+        asset, url = create_asset(c, project, len(recording))
+        path = urlsplit(url).path
+        extra = b"Upload-Checksum: sha1 " + b"A" * 28 + b"\r\n" if case == "with-checksum" else b""
+        sending = _raw_patch_with(url, key, len(recording), extra, recording[:sent])
+        try:
+            # All it was sent reaches the file but what still gathers into one write (1 MiB).
+            stored = _stored(first, asset["id"])
+            deadline = time.monotonic() + 30
+            while not stored.exists() or stored.stat().st_size < sent - MiB:
+                assert time.monotonic() < deadline, "the server did not write what it was sent"
+                time.sleep(0.05)
+            time.sleep(0.5)
+            on_disk = stored.stat().st_size
+            assert head_offset(c, path) == 0  # nothing acknowledged yet
+            first.process.kill()
+            first.process.wait()
+        finally:
+            sending.close()
+    if case == "machine-rebooted":
+        marker = stored.with_name(stored.name + ".unacked")
+        marker.write_text("00000000-0000-0000-0000-000000000000")  # written in another boot
+
+    second = start_server(tmp_path, database_url)
+    try:
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=second.base_url, headers=headers, timeout=60) as c:
+            offset = head_offset(c, path)
+            assert offset == (on_disk if case == "process-killed" else 0)
+            pending = c.get(f"/v1/assets/{asset['id']}").json()
+            assert pending["state"] == "pending_upload"
+            assert pending["type"] == ("audio" if offset else None)  # the first chunk judged
+            assert patch(c, path, offset, recording[offset:]).status_code == 204
+            assert wait_for_state(c, asset["id"])["state"] == "ready"
+            assert _sha256(_stored(second, asset["id"]).read_bytes()) == _sha256(recording)
+    finally:
+        second.stop()
+
+
+def _raw_patch_with(url: str, key: str, length: int, extra: bytes, first: bytes) -> socket.socket:
+    """A PATCH from offset 0 announcing ``length`` bytes, with ``extra`` header lines, that
+    sends only ``first``."""
+    parts = urlsplit(url)
+    sock = socket.create_connection((parts.hostname, parts.port))
+    head = (
+        f"PATCH {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nAuthorization: Bearer {key}\r\n"
+        f"Tus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\nContent-Type: {OCTETS}\r\n"
+        f"Content-Length: {length}\r\n"
+    ).encode()
+    sock.sendall(head + extra + b"\r\n" + first)
+    return sock

@@ -32,6 +32,8 @@ def test_options_advertises_the_protocol(anon: httpx.Client) -> None:
         assert r.status_code == 204 and r.content == b""
         assert r.headers["Tus-Resumable"] == "1.0.0" and r.headers["Tus-Version"] == "1.0.0"
         assert set(r.headers["Tus-Extension"].split(",")) == {
+            "creation",
+            "creation-with-upload",
             "termination",
             "expiration",
             "checksum",

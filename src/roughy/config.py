@@ -49,6 +49,12 @@ class Settings(BaseSettings):
         default=10, description="On stop, running uploads get this long, then keep what arrived."
     )
     download_url_ttl_seconds: int = 15 * 60
+    upload_token_ttl_seconds: int = Field(
+        default=6 * 3600,
+        gt=0,
+        description="How long an upload token (POST /v1/assets with upload_token) is valid; a "
+        "PATCH that started before it expired runs to its end.",
+    )
     ffmpeg: str | None = Field(
         default=None,
         description="The ffmpeg binary renders run; default: the static build that the "

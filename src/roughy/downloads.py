@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
@@ -45,10 +46,21 @@ def check(rt: Runtime, subject: str, expires: str, signature: str) -> None:
         raise ApiError("forbidden", "The download URL has expired or is not valid; fetch it again.")
 
 
+def content_disposition(filename: str) -> str:
+    """``attachment`` with the name in both RFC 6266 forms: ``filename`` in ASCII for old
+    clients (anything else, quotes and backslashes as ``_``), ``filename*`` in UTF-8 (RFC 8187)
+    for every client since."""
+    fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in filename)
+    encoded = quote(filename, safe="!#$&+-.^_`|~")
+    disposition = f'attachment; filename="{fallback}"'
+    return disposition if encoded == filename else f"{disposition}; filename*=UTF-8''{encoded}"
+
+
 def stream_object(
     rt: Runtime, request: Request, key: str, *, filename: str, media_type: str
 ) -> StreamingResponse:
-    """The stored object ``key``, whole or the one byte range asked for."""
+    """The stored object ``key``, whole or the one byte range asked for; to a ``HEAD``, the
+    same headers and no body."""
     size = rt.store.object_size(key)
     try:
         wanted = parse_range(request.headers.get("range"), size)
@@ -62,14 +74,16 @@ def stream_object(
     headers = {
         "Accept-Ranges": "bytes",
         "Content-Length": str(end - start),
-        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Content-Disposition": content_disposition(filename),
         "Cache-Control": "private, no-store",
     }
     if wanted is not None:
         headers["Content-Range"] = f"bytes {start}-{end - 1}/{size}"
+    status = 206 if wanted is not None else 200
+    head = request.method == "HEAD"
     return StreamingResponse(
-        iterate_in_threadpool(rt.store.read_object(key, start, end)),
-        status_code=206 if wanted is not None else 200,
+        iter(()) if head else iterate_in_threadpool(rt.store.read_object(key, start, end)),
+        status_code=status,
         media_type=media_type,
         headers=headers,
     )

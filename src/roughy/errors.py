@@ -32,6 +32,7 @@ STATUS_OF: dict[str, int] = {
     "asset_failed": 409,
     "cut_processing": 409,
     "cut_failed": 409,
+    "upload_interrupted": 409,
     "precondition_failed": 412,
     "payload_too_large": 413,
     "unsupported_media_type": 415,

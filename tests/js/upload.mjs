@@ -1,11 +1,19 @@
 #!/usr/bin/env node
-// Upload one file to an existing Roughy TUS upload URL with tus-js-client, the way the upload
-// guide tells browser/Node users to: `new Upload(file, { uploadUrl, headers, chunkSize })`.
+// Upload one file to Roughy with tus-js-client, the way the upload guide tells browser/Node
+// users to: to an existing TUS upload URL, `new Upload(file, { uploadUrl, headers, chunkSize })`,
+// or with TUS creation, `new Upload(file, { endpoint, metadata, headers })`.
 // Driven by tests/test_clients.py; prints exactly one JSON line on stdout.
 //
-//   node upload.mjs --file PATH --url UPLOAD_URL --key API_KEY
+//   node upload.mjs --file PATH (--url UPLOAD_URL | --endpoint URL) --key API_KEY_OR_TOKEN
 //                   [--chunk-size N|Infinity] [--source stream|buffer]
 //                   [--abort-after N] [--retry-delays none|default|0,500,...]
+//                   [--metadata JSON] [--origin ORIGIN] [--data-during-creation]
+//
+// --endpoint: tus-js-client creates the upload (POST), with --metadata (a JSON object of
+// strings) as Upload-Metadata; --data-during-creation sends the first chunk in that POST.
+// --origin: every request carries this Origin header, as a page on that origin would send it
+// (Node does no CORS itself: the tests check the preflight and the CORS answers on their own).
+// --key may be an upload token (ut_...) as well as an API key.
 //
 // Every option may also come from the environment: ROUGHY_FILE, ROUGHY_UPLOAD_URL,
 // ROUGHY_API_KEY, ROUGHY_CHUNK_SIZE, ROUGHY_SOURCE, ROUGHY_ABORT_AFTER, ROUGHY_RETRY_DELAYS.
@@ -35,6 +43,10 @@ const { values: argv } = parseArgs({
     source: { type: "string" },
     "abort-after": { type: "string" },
     "retry-delays": { type: "string" },
+    endpoint: { type: "string" },
+    metadata: { type: "string" },
+    origin: { type: "string" },
+    "data-during-creation": { type: "boolean" },
   },
   strict: true,
 });
@@ -56,13 +68,18 @@ const sourceKind = option("source", "ROUGHY_SOURCE", "stream");
 const abortAfterRaw = option("abort-after", "ROUGHY_ABORT_AFTER");
 const abortAfter = abortAfterRaw === undefined ? null : Number(abortAfterRaw);
 const retryRaw = option("retry-delays", "ROUGHY_RETRY_DELAYS", "none");
+const endpoint = argv.endpoint;
+const metadata = argv.metadata === undefined ? {} : JSON.parse(argv.metadata);
+const origin = argv.origin;
 
 function usage(message) {
   emit({ success: false, error: `usage: ${message}`, requests: [] });
   process.exit(2);
 }
 
-if (!file || !uploadUrl || !apiKey) usage("--file, --url and --key are required");
+if (!file || !(uploadUrl || endpoint) || !apiKey) {
+  usage("--file, --url or --endpoint, and --key are required");
+}
 if (!(chunkSize > 0)) usage("--chunk-size must be a positive number or Infinity");
 if (!["stream", "buffer"].includes(sourceKind)) usage("--source must be stream or buffer");
 if (abortAfter !== null && !(abortAfter > 0)) usage("--abort-after must be a positive number");
@@ -85,15 +102,24 @@ function openSource() {
 }
 
 // One tus-js-client Upload on the shared uploadUrl. Resolves (never rejects) with its outcome.
+let createdUrl = null;
+
 function runUpload(phase, abortAt) {
   return new Promise((resolve) => {
     let accepted = 0;
     let aborting = false;
+    const headers = { Authorization: `Bearer ${apiKey}` };
+    if (origin) headers.Origin = origin;
+    const target = createdUrl ?? uploadUrl;
     const options = {
-      uploadUrl,
-      headers: { Authorization: `Bearer ${apiKey}` },
+      ...(target ? { uploadUrl: target } : { endpoint, metadata }),
+      uploadDataDuringCreation: Boolean(argv["data-during-creation"]),
+      headers,
       chunkSize,
       storeFingerprintForResuming: false,
+      onUploadUrlAvailable() {
+        createdUrl = upload.url;
+      },
       onAfterResponse(req, res) {
         requests.push({
           phase,
@@ -101,6 +127,9 @@ function runUpload(phase, abortAt) {
           status: res.getStatus(),
           requestOffset: req.getHeader("Upload-Offset") ?? null,
           responseOffset: res.getHeader("Upload-Offset") ?? null,
+          location: res.getHeader("Location") ?? null,
+          allowOrigin: res.getHeader("Access-Control-Allow-Origin") ?? null,
+          exposeHeaders: res.getHeader("Access-Control-Expose-Headers") ?? null,
           uploadLength: res.getHeader("Upload-Length") ?? null,
           tusResumable: res.getHeader("Tus-Resumable") ?? null,
         });
@@ -137,6 +166,7 @@ const result = {
   aborted: false,
   abortedAt: null,
   resumedFrom: null,
+  uploadUrl: null,
   requests,
 };
 
@@ -149,6 +179,7 @@ try {
     const head = requests.find((r) => r.phase === 2 && r.method === "HEAD");
     result.resumedFrom = head ? Number(head.responseOffset) : null;
   }
+  result.uploadUrl = createdUrl ?? uploadUrl;
   result.success = outcome.outcome === "success";
   result.bytesUploaded = outcome.accepted;
   result.error = outcome.error ?? null;

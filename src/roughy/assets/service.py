@@ -30,11 +30,15 @@ def create(
     project_id: str,
     size_bytes: int,
     language: str | None,
+    filename: str | None = None,
+    *,
+    size_field: str = "body.size_bytes",
 ) -> tuple[Asset, Upload]:
-    """A new asset in ``pending_upload`` with its open upload."""
+    """A new asset in ``pending_upload`` with its open upload (``POST /v1/assets``, or TUS
+    creation, whose size is ``size_field``)."""
     if size_bytes < MIN_HEAD_BYTES:
         raise validation_error(
-            "body.size_bytes", f"Upload-Length must be at least {MIN_HEAD_BYTES} bytes."
+            size_field, f"Upload-Length must be at least {MIN_HEAD_BYTES} bytes."
         )
     if size_bytes > settings.max_upload_bytes:
         raise ApiError(
@@ -53,7 +57,13 @@ def create(
             "insufficient_credits", "Your credit balance is empty; top it up to add assets."
         )
     now = utcnow()
-    asset = Asset(account_id=account.id, project_id=project.id, language=language, created_at=now)
+    asset = Asset(
+        account_id=account.id,
+        project_id=project.id,
+        language=language,
+        filename=filename,
+        created_at=now,
+    )
     session.add(asset)
     session.flush()
     upload = Upload(
@@ -80,7 +90,16 @@ def usable(session: Session, account: Account, asset_id: str, purpose: str) -> A
     """The asset, if it can be worked on now (it is ready); else the contract's 409, saying
     what it cannot be (``purpose``: "cut", "rendered")."""
     asset = get(session, account, asset_id)
-    if asset.state in ("pending_upload", "processing"):
+    if asset.state == "pending_upload":
+        # The contract's code and Retry-After stay; the message says that nothing will happen
+        # until the bytes come (and an upload nobody finishes expires: the asset is then 404).
+        raise ApiError(
+            "asset_processing",
+            "The asset is still waiting for its upload: nothing happens until its bytes are "
+            f"sent to its upload_url; then it is prepared and can be {purpose}.",
+            headers={"Retry-After": str(RETRY_AFTER_SECONDS)},
+        )
+    if asset.state == "processing":
         raise ApiError(
             "asset_processing",
             "The asset is still being prepared; try again in a few seconds.",
@@ -130,6 +149,12 @@ def delete_all_in_project(session: Session, project_id: str) -> list[str]:
         session.execute(delete(Upload).where(Upload.id.in_(ids)))
         session.execute(delete(Asset).where(Asset.id.in_(ids)))
     return ids
+
+
+def name(asset: Asset, filename: str) -> None:
+    """The file's name, given after the asset was made (by the client that sends its bytes)."""
+    asset.filename = filename
+    asset.updated_at = utcnow()
 
 
 def identify(asset: Asset, type_: str, content_type: str, extension: str) -> None:

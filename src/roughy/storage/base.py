@@ -7,13 +7,22 @@ small protocols (:class:`LocalPaths`), checked with ``isinstance``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 
 class StorageFull(Exception):
     """The store has no room; what was written before it is intact."""
+
+
+class UploadBusy(Exception):
+    """Another writer (of another process) has the upload open."""
+
+
+class UnacknowledgedBytes(Exception):
+    """The upload holds bytes past the offset a writer was asked to start at, which a writer
+    killed mid-PATCH left and which may be counted yet: the caller's offset may be stale."""
 
 
 class UploadWriter(Protocol):
@@ -35,8 +44,13 @@ class UploadWriter(Protocol):
 
 
 class BlobStore(Protocol):
-    def open_upload(self, upload_id: str, offset: int) -> UploadWriter:
-        """A writer at ``offset``; bytes stored past the acknowledged offset are dropped."""
+    def open_upload(self, upload_id: str, offset: int, *, recoverable: bool = True) -> UploadWriter:
+        """A writer at ``offset``; bytes stored past the acknowledged offset are dropped.
+
+        ``recoverable``: if the process dies while writing, what was written may be counted
+        later (see :class:`Recovering`); False when the bytes must not be kept unless the whole
+        request is judged (a checksum). Raises :class:`UploadBusy` and
+        :class:`UnacknowledgedBytes`."""
 
     def discard_upload(self, upload_id: str) -> None:
         """Remove an upload's bytes; no error when there are none."""
@@ -62,3 +76,21 @@ class LocalPaths(Protocol):
 
     def upload_path(self, upload_id: str) -> Path:
         """Where an upload's bytes lie until ``finish_upload``: a tool may write a file there."""
+
+
+@runtime_checkable
+class Recovering(Protocol):
+    """A store whose upload files outlive the process that writes them: what a writer killed
+    mid-PATCH had written (on a local disk: in the page cache, which a process's death leaves
+    intact and a reboot does not) can be made durable and counted afterwards."""
+
+    def unacknowledged(self, upload_id: str) -> bool:
+        """Whether a writer may have left bytes to recover (cheap: asked on every HEAD)."""
+
+    def recover_upload(
+        self, upload_id: str, offset: int, head: int, acknowledge: Callable[[int, bytes], bool]
+    ) -> None:
+        """If a dead writer left bytes past ``offset`` that survived, make them durable and
+        offer them: ``acknowledge(end, first)`` counts them (``first``: the upload's first
+        ``head`` bytes when ``offset`` is 0, to judge) or declines (False). Nothing happens
+        while a writer has the upload open."""

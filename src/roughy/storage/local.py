@@ -1,4 +1,11 @@
-"""Blob store on a local directory: ``uploads/<id>`` while bytes arrive, ``objects/<key>`` after."""
+"""Blob store on a local directory: ``uploads/<id>`` while bytes arrive, ``objects/<key>`` after.
+
+A writer holds an exclusive ``flock`` on its upload file, and leaves a marker beside it,
+``uploads/<id>.unacked``, holding the kernel's boot id: if the process dies mid-PATCH, the
+lock goes with it, the marker stays, and what it wrote is still in the page cache (a process's
+death leaves the page cache alone; a reboot or power loss does not, and changes the boot id).
+``recover_upload`` then makes those bytes durable and offers them to be counted.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +13,12 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import fcntl
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
-from roughy.storage.base import StorageFull
+from roughy.storage.base import StorageFull, UnacknowledgedBytes, UploadBusy
 
 READ_PIECE = 1024 * 1024
 # Start writeback every so many bytes, so the final fsync finds little left to flush
@@ -36,19 +44,63 @@ def _load_sync_file_range() -> ctypes._NamedFuncPointer | None:
 
 _sync_file_range = _load_sync_file_range()
 
+BOOT_ID = Path("/proc/sys/kernel/random/boot_id")
+MARKER_SUFFIX = ".unacked"
+
+
+def boot_id() -> str | None:
+    """This boot of the kernel; None where there is no such file (then nothing is recovered)."""
+    try:
+        return BOOT_ID.read_text().strip() or None
+    except OSError:
+        return None
+
+
+def _marked_this_boot(marker: Path) -> bool:
+    try:
+        text = marker.read_text().strip()
+    except OSError:
+        return False
+    return bool(text) and text == boot_id()
+
+
+def _unlink(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def _lock(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
 
 class LocalUploadWriter:
-    def __init__(self, path: Path, offset: int, durable: bool) -> None:
+    def __init__(
+        self, path: Path, marker: Path, offset: int, durable: bool, recoverable: bool = True
+    ) -> None:
         self._new_file = not path.exists()
         self._dir = path.parent
+        self._marker = marker
         self._fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o640)
         try:
+            if not _lock(self._fd):
+                raise UploadBusy(f"upload file {path} is open for writing elsewhere")
             size = os.fstat(self._fd).st_size
             if size < offset:
                 raise RuntimeError(f"upload file {path} holds {size} bytes, offset is {offset}")
             if size > offset:
-                os.ftruncate(self._fd, offset)
+                if _marked_this_boot(marker):
+                    raise UnacknowledgedBytes(f"upload file {path} holds {size} bytes")
+                os.ftruncate(self._fd, offset)  # not counted, and not to be trusted
             os.lseek(self._fd, offset, os.SEEK_SET)
+            boot = boot_id() if recoverable else None
+            if boot is not None:
+                marker.write_text(boot)
+            else:
+                _unlink(marker)
         except BaseException:
             os.close(self._fd)
             raise
@@ -102,7 +154,10 @@ class LocalUploadWriter:
         os.lseek(self._fd, self._kept, os.SEEK_SET)
 
     def close(self) -> None:
-        os.close(self._fd)
+        try:
+            _unlink(self._marker)  # while the lock is held: no recovery can find it half-done
+        finally:
+            os.close(self._fd)
 
 
 class LocalBlobStore:
@@ -120,17 +175,55 @@ class LocalBlobStore:
     def object_path(self, key: str) -> Path:
         return self._objects / _safe(key)
 
-    def open_upload(self, upload_id: str, offset: int) -> LocalUploadWriter:
-        return LocalUploadWriter(self.upload_path(upload_id), offset, self.durable)
+    def _marker(self, upload_id: str) -> Path:
+        return self._uploads / (_safe(upload_id) + MARKER_SUFFIX)
+
+    def open_upload(
+        self, upload_id: str, offset: int, *, recoverable: bool = True
+    ) -> LocalUploadWriter:
+        return LocalUploadWriter(
+            self.upload_path(upload_id), self._marker(upload_id), offset, self.durable, recoverable
+        )
 
     def discard_upload(self, upload_id: str) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.upload_path(upload_id).unlink()
+        _unlink(self._marker(upload_id))
 
     def finish_upload(self, upload_id: str, key: str) -> None:
         os.replace(self.upload_path(upload_id), self.object_path(key))
+        _unlink(self._marker(upload_id))
         if self.durable:
             _fsync_dir(self._objects)
+
+    def unacknowledged(self, upload_id: str) -> bool:
+        return self._marker(upload_id).exists()
+
+    def recover_upload(
+        self, upload_id: str, offset: int, head: int, acknowledge: Callable[[int, bytes], bool]
+    ) -> None:
+        marker = self._marker(upload_id)
+        try:
+            fd = os.open(self.upload_path(upload_id), os.O_RDWR)
+        except FileNotFoundError:
+            _unlink(marker)
+            return
+        try:
+            if not _lock(fd):
+                return  # a live writer
+            size = os.fstat(fd).st_size
+            if _marked_this_boot(marker) and size > offset:
+                if self.durable:
+                    os.fsync(fd)
+                    _fsync_dir(self._uploads)
+                first = os.pread(fd, head, 0) if offset == 0 else b""
+                if acknowledge(size, first):
+                    # Kept until the next writer: one that read the offset before this count
+                    # finds the marker and the bytes, and does not drop them.
+                    return
+            _unlink(marker)  # nothing (more) to count; the next writer drops what is past
+        finally:
+            os.close(fd)
 
     def object_size(self, key: str) -> int:
         return self.object_path(key).stat().st_size

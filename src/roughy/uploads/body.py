@@ -23,8 +23,17 @@ log = logging.getLogger("roughy.uploads")
 class Ending(Enum):
     COMPLETE = "complete"  # the whole body arrived
     DISCONNECTED = "disconnected"  # the client went away
-    INTERRUPTED = "interrupted"  # another request took over, or the connection went idle
+    INTERRUPTED = "interrupted"  # another request took over, the connection went idle, or
+    # the server stops (see Body.cause)
     OVERFLOW = "overflow"  # more bytes than the upload has room for
+
+
+class Cause(Enum):
+    """Why a body was interrupted."""
+
+    TAKEN_OVER = "taken_over"  # another request on the same upload asked for it
+    IDLE = "idle"  # the connection was silent too long
+    STOPPING = "stopping"  # the server cancelled the request (shutdown)
 
 
 class Body:
@@ -39,11 +48,16 @@ class Body:
         self._stopping = hold.release_requested  # asked to let go before reading a byte
         self.last_data = time.monotonic()
         self.ending: Ending | None = None
-        hold.on_release_request(self._interrupt)
+        self.cause: Cause | None = Cause.TAKEN_OVER if self._stopping else None
+        hold.on_release_request(self._taken_over)
 
-    def _interrupt(self) -> None:
+    def _taken_over(self) -> None:
+        self._interrupt(Cause.TAKEN_OVER)
+
+    def _interrupt(self, cause: Cause) -> None:
         if self.ending is None and not self._stopping:
             self._stopping = True
+            self.cause = cause
             if self._waiting and self._task is not None:
                 self._task.cancel()
 
@@ -53,7 +67,7 @@ class Body:
             await asyncio.sleep(min(1.0, self._idle_timeout / 4))
             if time.monotonic() - self.last_data > self._idle_timeout:
                 log.info("upload connection idle; keeping what arrived")
-                self._interrupt()
+                self._interrupt(Cause.IDLE)
                 return
 
     async def next(self) -> bytes | None:
@@ -69,6 +83,7 @@ class Body:
                 if self._task is None:
                     raise
                 self._task.uncancel()  # released, idle, or the server stops: keep what arrived
+                self.cause = self.cause or Cause.STOPPING
                 self._end(Ending.INTERRUPTED)
                 break
             finally:
@@ -98,9 +113,19 @@ class Body:
         while seen < limit and (piece := await self.next()) is not None:
             seen += len(piece)
 
+    def saving(self) -> None:
+        """No more of it is read (it may not have ended: a body past the upload's length)."""
+        self._hold.saving.set()
+
     def _end(self, ending: Ending) -> None:
         self.ending = ending
         self._hold.saving.set()
+
+    @property
+    def cut_short(self) -> bool:
+        """Whether it was stopped while its client was still sending: by another request on
+        the same upload, or by silence. Its client must hear so, and not send the rest."""
+        return self.ending is Ending.INTERRUPTED and self.cause in (Cause.TAKEN_OVER, Cause.IDLE)
 
     def close(self) -> None:
         self._hold.on_release_request(None)

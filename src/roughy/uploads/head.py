@@ -1,10 +1,10 @@
 """HEAD /v1/uploads/{id} the short way: TUS clients poll it, so it skips the framework.
 
 A HEAD that asks nothing unusual (a bearer key, ``Tus-Resumable: 1.0.0``, no ``Origin``, an
-upload no PATCH is writing) is answered from one statement: on the event loop for SQLite, in one
-thread hop for PostgreSQL. Every other HEAD, every error included, goes on to the FastAPI route,
-which answers it the long way: the two ways cannot disagree about what is wrong, because only
-one of them ever says it.
+upload no PATCH is writing and no killed one left bytes in) is answered from one statement: on
+the event loop for SQLite, in one thread hop for PostgreSQL. Every other HEAD, every error
+included, goes on to the FastAPI route, which answers it the long way: the two ways cannot
+disagree about what is wrong, because only one of them ever says it.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from roughy.accounts.service import KeyLookup, key_lookup
 from roughy.auth import bearer_token
 from roughy.db import Database, parse_id
 from roughy.runtime import Runtime
-from roughy.uploads import service
+from roughy.uploads import recovery, service
 from roughy.uploads.protocol import TUS_VERSION, offset_headers
 from roughy.uploads.service import UploadStatus
 
@@ -55,6 +55,8 @@ class FastUploadHead:
         key = _plain_request(scope["headers"])
         rt: Runtime | None = getattr(self._state, "runtime", None)
         if upload_id is None or key is None or rt is None or rt.locks.busy(upload_id):
+            return None
+        if recovery.pending(rt, upload_id):
             return None
         if self._local is None and rt.db.local:
             self._local = LocalStatusReader.open(rt.db) or False

@@ -65,6 +65,21 @@ class UploadLocks:
             await next(iter(self._held.values())).released.wait()
 
     @asynccontextmanager
+    async def hold_if_free(self, upload_id: str) -> AsyncIterator[bool]:
+        """Hold the upload if no request does now (whether it did: the value); unlike
+        :meth:`hold`, never asks a holder to let go."""
+        if upload_id in self._held:
+            yield False
+            return
+        hold = Hold()
+        self._held[upload_id] = hold
+        try:
+            yield True
+        finally:
+            del self._held[upload_id]
+            hold.released.set()
+
+    @asynccontextmanager
     async def hold(self, upload_id: str, wait_seconds: float) -> AsyncIterator[Hold]:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds

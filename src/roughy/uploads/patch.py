@@ -18,37 +18,20 @@ from starlette.types import Receive
 from roughy.accounts.models import Account
 from roughy.assets.tasks import process_asset, purge_asset_bytes
 from roughy.errors import ApiError
-from roughy.media.sniff import MIN_HEAD_BYTES, SNIFF_BYTES, MediaFormat, sniff
+from roughy.media.sniff import MIN_HEAD_BYTES, SNIFF_BYTES, MediaFormat
 from roughy.runtime import Runtime
-from roughy.storage.base import UploadWriter
-from roughy.uploads import service
-from roughy.uploads.body import Body, Ending, watching
+from roughy.storage.base import UnacknowledgedBytes, UploadBusy, UploadWriter
+from roughy.uploads import recovery, service
+from roughy.uploads.body import Body, Cause, Ending, watching
 from roughy.uploads.checksum import ExpectedChecksum
+from roughy.uploads.first_chunk import Refused, judge_head
 from roughy.uploads.protocol import offset_headers
-from roughy.uploads.transfer import stream_into, uninterruptible
+from roughy.uploads.transfer import Received, stream_into, uninterruptible
 
 T = TypeVar("T")
 
 # Read (and drop) this much of a refused body so the client gets to see the answer.
 DRAIN_LIMIT = 64 * 1024 * 1024
-
-
-class Refused(Exception):
-    """The first chunk is not media we accept."""
-
-
-def judge_head(head: bytes) -> MediaFormat:
-    if len(head) < MIN_HEAD_BYTES:
-        raise Refused(
-            f"The first chunk must carry at least {MIN_HEAD_BYTES} bytes so the format can be "
-            "checked; the upload was cancelled."
-        )
-    media = sniff(head[:SNIFF_BYTES])
-    if media is None:
-        raise Refused(
-            "The first chunk is not a supported audio or video format; the upload was cancelled."
-        )
-    return media
 
 
 @dataclass(frozen=True)
@@ -71,72 +54,126 @@ async def receive_chunk(
     """One PATCH: check it, stream it, make it durable, acknowledge it."""
     settings = rt.settings
     async with rt.locks.hold(upload_id, settings.upload_lock_wait_seconds) as hold:
+        if recovery.pending(rt, upload_id):  # a killed writer's bytes count before the offset
+            await run_in_threadpool(recovery.recover, rt, account, upload_id)
         current = await run_in_threadpool(
             _in_session, rt, service.begin_patch, account, upload_id, client_offset, content_length
         )
         body = Body(receive, hold, settings.upload_idle_timeout_seconds)
         async with watching(body):
-            media = None
-            first = b""
-            if current.offset == 0:
-                first = await body.read_head(SNIFF_BYTES)
-                if body.ending is not Ending.COMPLETE and len(first) < MIN_HEAD_BYTES:
-                    return Outcome(current.offset, current.expires_at, finished=False)
-                try:
-                    media = judge_head(first)
-                except Refused as refused:
-                    await run_in_threadpool(_refuse, rt, upload_id)
-                    await body.drain(DRAIN_LIMIT)
-                    raise ApiError("conflict", str(refused)) from None
+            received, outcome = await _receive(rt, body, upload_id, current, checksum)
+    _refuse_unless_whole(rt, body, received, outcome)
+    return outcome
 
-            writer = await run_in_threadpool(rt.store.open_upload, upload_id, current.offset)
-            progress = Progress(rt, writer, upload_id, current, media)
-            try:
-                received = await stream_into(
-                    body,
-                    writer,
-                    first=first,
-                    room=current.length - current.offset,
-                    checksum=checksum,
-                    checkpoint=progress.checkpoint,
-                    checkpoint_every=settings.upload_checkpoint_bytes,
-                )
-            except BaseException:
-                await run_in_threadpool(
-                    writer.close
-                )  # nothing acknowledged: the next PATCH truncates
-                raise
-            hold.saving.set()
-            keep = received.checksum_ok is not False and received.stored > 0
-            end = current.offset + received.stored if keep else None
-            loop = asyncio.get_running_loop()
-            done = await uninterruptible(loop.run_in_executor(None, progress.save, end))
-        outcome = (
-            Outcome(done.offset, done.expires_at, done.finished)
-            if done is not None
-            else Outcome(progress.start, progress.expires_at, finished=False)
+
+async def _receive(
+    rt: Runtime,
+    body: Body,
+    upload_id: str,
+    current: service.UploadStatus,
+    checksum: ExpectedChecksum | None,
+) -> tuple[Received | None, Outcome]:
+    """The body into the upload, saved and acknowledged; None when it ended before a first
+    chunk could be judged (nothing stored)."""
+    media = None
+    first = b""
+    if current.offset == 0:
+        first = await body.read_head(SNIFF_BYTES)
+        if body.ending is not Ending.COMPLETE and len(first) < MIN_HEAD_BYTES:
+            return None, Outcome(current.offset, current.expires_at, finished=False)
+        try:
+            media = judge_head(first)
+        except Refused as refused:
+            await run_in_threadpool(_refuse, rt, upload_id)
+            await body.drain(DRAIN_LIMIT)
+            raise ApiError("conflict", str(refused)) from None
+
+    writer = await run_in_threadpool(_open, rt, upload_id, current.offset, checksum is None)
+    progress = Progress(rt, writer, upload_id, current, media)
+    try:
+        received = await stream_into(
+            body,
+            writer,
+            first=first,
+            room=current.length - current.offset,
+            checksum=checksum,
+            checkpoint=progress.checkpoint,
+            checkpoint_every=rt.settings.upload_checkpoint_bytes,
+        )
+    except BaseException:
+        await run_in_threadpool(writer.close)  # nothing acknowledged: the next PATCH truncates
+        raise
+    body.saving()
+    keep = received.checksum_ok is not False and received.stored > 0
+    end = current.offset + received.stored if keep else None
+    loop = asyncio.get_running_loop()
+    done = await uninterruptible(loop.run_in_executor(None, progress.save, end))
+    if done is None:
+        return received, Outcome(progress.start, progress.expires_at, finished=False)
+    return received, Outcome(done.offset, done.expires_at, done.finished)
+
+
+def _open(rt: Runtime, upload_id: str, offset: int, recoverable: bool) -> UploadWriter:
+    try:
+        return rt.store.open_upload(upload_id, offset, recoverable=recoverable)
+    except UploadBusy:
+        raise ApiError(
+            "upload_locked",
+            "Another request is writing this upload right now; retry shortly.",
+            headers={"Retry-After": "1"},
+        ) from None
+    except UnacknowledgedBytes:
+        raise ApiError(
+            "conflict",
+            f"The upload holds more than Upload-Offset {offset} by now; HEAD it and resume.",
+        ) from None
+
+
+def _refuse_unless_whole(
+    rt: Runtime, body: Body, received: Received | None, outcome: Outcome
+) -> None:
+    """The error a PATCH answers with when it did not store its whole body as sent."""
+    headers = offset_headers(outcome.offset, outcome.expires_at)
+    if received is not None and (error := _not_stored(received, headers)) is not None:
+        raise error
+    if body.cut_short and body.cause is not None:
+        # The rest of the body is not read: the connection closes, so the client stops sending.
+        raise ApiError(
+            "upload_interrupted",
+            _INTERRUPTED[body.cause].format(seconds=rt.settings.upload_idle_timeout_seconds),
+            headers={**headers, "Connection": "close"},
         )
 
-    headers = offset_headers(outcome.offset, outcome.expires_at)
+
+def _not_stored(received: Received, headers: dict[str, str]) -> ApiError | None:
     if received.storage_full:
-        raise ApiError(
+        return ApiError(
             "insufficient_storage",
             "The store is full; the bytes acknowledged in Upload-Offset are kept.",
             headers=headers,
         )
     if received.checksum_ok is False and received.ending is Ending.COMPLETE:
-        raise ApiError(
+        return ApiError(
             "checksum_mismatch",
             "Upload-Checksum did not match the chunk; the chunk was discarded.",
             headers=headers,
         )
     if received.ending is Ending.OVERFLOW:
-        raise ApiError(
+        return ApiError(
             "payload_too_large",
             "The chunk ran past the upload's length; the bytes up to the length were kept.",
             headers=headers,
         )
-    return outcome
+    return None
+
+
+_INTERRUPTED = {
+    Cause.STOPPING: "The server is stopping; the bytes up to Upload-Offset are kept.",
+    Cause.TAKEN_OVER: "Another request on this upload took it over, so this one stopped; the "
+    "bytes up to Upload-Offset are kept. HEAD the upload before sending more.",
+    Cause.IDLE: "The connection sent nothing for {seconds:g} seconds, so the request was "
+    "stopped; the bytes up to Upload-Offset are kept. HEAD the upload and resume.",
+}
 
 
 class Progress:

@@ -12,7 +12,7 @@ from roughy.errors import ApiError
 from roughy.uploads.checksum import ALGORITHMS
 
 TUS_VERSION = "1.0.0"
-TUS_EXTENSIONS = "termination,expiration,checksum"
+TUS_EXTENSIONS = "creation,creation-with-upload,termination,expiration,checksum"
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 
 EXPOSED_HEADERS = [
