@@ -36,6 +36,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -69,13 +70,57 @@ def stop():
 started = time.monotonic()
 p = render(Path(args["source"]), spans, Output(**args["output"]), Path(args["target"]),
            ffmpeg=ffmpeg.binary(), on_progress=lambda f: None, should_stop=stop)
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
 print(json.dumps({
     "seconds": time.monotonic() - started,
-    "self_rss_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
-    "ffmpeg_rss_kib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    "self_rss_kib": int(hwm),  # this process's own peak (ru_maxrss would count the fork's)
     "frames": p.frames, "duration": p.duration, "stop_checks": len(asked),
 }))
 """
+
+
+class Peaks:
+    """The peak RSS (VmHWM, which starts afresh at exec) of a process and of its descendants,
+    sampled from /proc every 0.2 s while it runs: ``getrusage`` would count in the image of
+    the parent that forked each child."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self.by_name: dict[str, int] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._stop.wait(0.2):
+            for pid in self._tree(self.pid):
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                except OSError:
+                    continue
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                name = "ffmpeg" if "ffmpeg" in fields.get("Name", "") else "other"
+                if pid == self.pid:
+                    name = "self"
+                kib = int(fields.get("VmHWM", "0 kB").split()[0])
+                self.by_name[name] = max(self.by_name.get(name, 0), kib)
+
+    def _tree(self, pid: int) -> list[int]:
+        found, todo = [], [pid]
+        while todo:
+            current = todo.pop()
+            found.append(current)
+            try:
+                kids = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            except OSError:
+                continue
+            todo += [int(k) for k in kids]
+        return found
+
+    def stop(self) -> dict[str, int]:
+        self._stop.set()
+        self._thread.join()
+        return self.by_name
 
 
 def run(*args: str) -> None:
@@ -94,7 +139,8 @@ def make_source(work: Path, size: str, seconds: int, kbps: int) -> Path:
         "-f", "lavfi", "-i", bars,
         "-filter_complex", "[0:v][1:v]overlay=0:0[v]", "-map", "[v]",
         "-c:v", "libx264", "-preset", "veryfast", "-b:v", f"{kbps}k", "-maxrate", f"{kbps}k",
-        "-bufsize", f"{2 * kbps}k", "-pix_fmt", "yuv420p", "-g", "60", str(unit),
+        "-bufsize", f"{2 * kbps}k", "-pix_fmt", "yuv420p", "-g", "60",
+        "-minrate", f"{kbps}k", "-x264-params", "nal-hrd=cbr", str(unit),
     )  # fmt: skip
     target = work / f"source-{size}-{seconds}.mp4"
     run(
@@ -125,11 +171,17 @@ def roughy(source: Path, spans: list[Span], output: dict[str, Any], target: Path
         "target": str(target),
     }
     started = time.monotonic()
-    done = subprocess.run(
-        [sys.executable, "-c", WORKER, json.dumps(args)], check=True, capture_output=True, text=True
+    child = subprocess.Popen(
+        [sys.executable, "-c", WORKER, json.dumps(args)], stdout=subprocess.PIPE, text=True
     )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    peaks = Peaks(child.pid)
+    stdout, _ = child.communicate()
+    assert child.returncode == 0, "the render failed"
+    seen = peaks.stop()
+    result: dict[str, Any] = json.loads(stdout.strip().splitlines()[-1])
     result["wall"] = time.monotonic() - started
+    result["ffmpeg_rss_kib"] = seen.get("ffmpeg", 0)
+    result["self_rss_kib"] = max(result["self_rss_kib"], seen.get("self", 0))
     return result
 
 
@@ -160,10 +212,9 @@ def plain(argv: list[str]) -> dict[str, Any]:
     """Run the plain command; its wall time and its own peak RSS (wait4)."""
     started = time.monotonic()
     child = subprocess.Popen(argv)
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
-    assert child.returncode == 0, argv[-1]
-    return {"wall": time.monotonic() - started, "ffmpeg_rss_kib": usage.ru_maxrss}
+    peaks = Peaks(child.pid)
+    assert child.wait() == 0, argv[-1]
+    return {"wall": time.monotonic() - started, "ffmpeg_rss_kib": peaks.stop().get("self", 0)}
 
 
 def streams_end(path: Path) -> tuple[float | None, float]:
@@ -245,6 +296,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--no-large", action="store_true", help="skip the 4 GB recording")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument(
+        "--roughy-only", action="store_true", help="no plain runs (memory figures alone)"
+    )
     args = parser.parse_args()
     report: dict[str, Any] = {
         "machine": platform.node(),
@@ -264,6 +318,8 @@ def main() -> None:
             ours, theirs = [], []
             for rnd in range(args.rounds):
                 order = ["roughy", "plain"] if rnd % 2 == 0 else ["plain", "roughy"]
+                if args.roughy_only:
+                    order = ["roughy"]
                 for who in order:
                     target = work / f"{who}.{name}"
                     if who == "roughy":
@@ -273,6 +329,10 @@ def main() -> None:
                         theirs.append(plain(argv))
                     last = (ours if who == "roughy" else theirs)[-1]
                     print(f"{name} {who}: {last['wall']:.1f} s", flush=True)
+            if args.roughy_only:
+                report[name] = memory_row(p, ours[0])
+                print(json.dumps(report[name]), flush=True)
+                continue
             row = summarise(name, p, ours, theirs, work / f"roughy.{name}", work / f"plain.{name}")
             if name == "mp4":
                 row["ssim_first_100s"] = ssim(work / "roughy.mp4", source, p, work)
@@ -322,6 +382,15 @@ def summarise(name: str, p: Plan, ours: list[dict[str, Any]], theirs: list[dict[
     }
 
 
+def memory_row(p: Plan, ours: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "output_seconds": round(p.duration, 3),
+        "x_realtime": round(p.duration / ours["wall"], 3),
+        "worker_rss_mb": round(ours["self_rss_kib"] / 1024, 1),
+        "ffmpeg_rss_mb": round(ours["ffmpeg_rss_kib"] / 1024, 1),
+    }
+
+
 def large(work: Path) -> dict[str, Any]:
     """The same kind of cut over a 4 GB, 29-minute 720p recording, rendered to mp3."""
     source = make_source(work, "1280x720", 1740, 18000)
@@ -329,14 +398,7 @@ def large(work: Path) -> dict[str, Any]:
     output = {"format": "mp3"}
     p = describe(source, spans, output)
     ours = roughy(source, spans, output, work / "large.mp3")
-    return {
-        "source_bytes": source.stat().st_size,
-        "spans": len(spans),
-        "output_seconds": round(p.duration, 3),
-        "x_realtime": round(p.duration / ours["wall"], 3),
-        "worker_rss_mb": round(ours["self_rss_kib"] / 1024, 1),
-        "ffmpeg_rss_mb": round(ours["ffmpeg_rss_kib"] / 1024, 1),
-    }
+    return {"source_bytes": source.stat().st_size, "spans": len(spans), **memory_row(p, ours)}
 
 
 if __name__ == "__main__":
