@@ -8,6 +8,7 @@ this account's in its lists). Signed download URLs are checked in test_downloads
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,13 +44,23 @@ Request = tuple[str, dict[str, Any]]  # (url, httpx keyword arguments)
 PUBLIC_URL = "https://93.184.215.14/hooks"
 QUIET = ["asset.pending_payment"]
 
+
 # How each documented operation is called on the owner's resources; "public" rows need no key.
+def _creation(project_id: str) -> dict[str, str]:
+    encoded = base64.b64encode(project_id.encode()).decode()
+    return {"Upload-Length": "100", "Upload-Metadata": f"project_id {encoded}"}
+
+
 ROWS: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("GET", "/healthz"): ("public", lambda w: ("/healthz", {})),
     ("GET", "/readyz"): ("public", lambda w: ("/readyz", {})),
     ("OPTIONS", "/v1/uploads"): ("public", lambda w: ("/v1/uploads", {})),
     # signed by its URL instead of a key (test_downloads.py)
     ("GET", "/v1/assets/{asset_id}/download"): (
+        "public",
+        lambda w: (f"/v1/assets/{w.ready_id}/download", {}),
+    ),
+    ("HEAD", "/v1/assets/{asset_id}/download"): (
         "public",
         lambda w: (f"/v1/assets/{w.ready_id}/download", {}),
     ),
@@ -74,6 +85,10 @@ ROWS: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
     ("POST", "/v1/assets"): (
         "owned",  # into the owner's project
         lambda w: ("/v1/assets", {"json": {"project_id": w.project_id, "size_bytes": 100}}),
+    ),
+    ("POST", "/v1/uploads"): (
+        "owned",  # TUS creation into the owner's project
+        lambda w: ("/v1/uploads", {"headers": {**TUS, **_creation(w.project_id)}}),
     ),
     ("GET", "/v1/assets"): ("list", lambda w: ("/v1/assets", {})),
     ("GET", "/v1/assets/{asset_id}"): ("owned", lambda w: (f"/v1/assets/{w.ready_id}", {})),

@@ -29,11 +29,12 @@ def test_name_is_validated(client: httpx.Client) -> None:
     assert client.post("/v1/projects", json={"name": "x" * 256}).status_code == 201
 
 
-def test_malformed_json_is_a_validation_error(client: httpx.Client) -> None:
+def test_malformed_json_is_a_bad_request(client: httpx.Client) -> None:
+    """Not a field that failed validation (422): a body that is no JSON at all (API.md §0)."""
     r = client.post(
         "/v1/projects", content=b"{not json", headers={"Content-Type": "application/json"}
     )
-    assert_envelope(r, 422, "validation_error")
+    assert_envelope(r, 400, "bad_request")
 
 
 def test_rename_archive_unarchive(client: httpx.Client) -> None:

@@ -20,6 +20,7 @@ from roughy.assets.endpoints import router as assets_router
 from roughy.config import Settings
 from roughy.credits.endpoints import router as credits_router
 from roughy.cuts.endpoints import router as cuts_router
+from roughy.docs import OPENAPI_URL, install_docs
 from roughy.errors import error_response, install_error_handlers
 from roughy.jobs import WORKER_MODULE, register_jobs
 from roughy.middleware import RequestContextMiddleware
@@ -68,12 +69,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Roughy",
         version=__version__,
         summary="Upload long recordings, prepare them, cut them, render them.",
-        openapi_url="/v1/openapi.json",
-        docs_url="/v1/docs",
+        openapi_url=OPENAPI_URL,
+        docs_url=None,  # roughy.docs serves the page from installed files
         redoc_url=None,
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_docs(app)
     app.add_exception_handler(Exception, _internal_error)
     app.add_middleware(TusResumableHeader, path_prefix="/v1/uploads")
     app.add_middleware(

@@ -159,7 +159,8 @@ def accounts_list() -> None:
         db.dispose()
 
 
-@credits_app.command("grant")
+# A negative amount ("-5") is an argument, not an unknown option.
+@credits_app.command("grant", context_settings={"ignore_unknown_options": True})
 def credits_grant(
     email: str,
     amount: int,
@@ -169,7 +170,7 @@ def credits_grant(
 ) -> None:
     """Add credits to an account; waiting assets are activated, oldest first.
 
-    A negative adjustment goes after ``--``: ``roughy credits grant --type adjustment EMAIL -- -5``.
+    A negative adjustment: ``roughy credits grant EMAIL -5 --type adjustment``.
     """
     from roughy.jobs import register_jobs
     from roughy.queue.jobqueue import JobQueue

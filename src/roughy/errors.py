@@ -154,13 +154,44 @@ async def _api_error(_: Request, exc: Exception) -> JSONResponse:
     return error_response(exc.code, exc.message, fields=exc.fields, headers=exc.headers)
 
 
-async def _validation(_: Request, exc: Exception) -> JSONResponse:
+async def _validation(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = exc.errors()
+    unreadable = _unreadable_body(request, errors)
+    if unreadable is not None:
+        return unreadable
     fields = [
         FieldError(field=_field_name(e.get("loc", ())), message=_validation_message(e))
-        for e in exc.errors()
+        for e in errors
     ]
     return error_response("validation_error", "The request failed validation.", fields=fields)
+
+
+def _unreadable_body(request: Request, errors: Sequence[Any]) -> JSONResponse | None:
+    """A body that is not JSON at all: malformed (400), or sent as another type (415) — said
+    so, rather than as a field error."""
+    for e in errors:
+        if e.get("type") == "json_invalid":
+            where = e.get("loc", ())[-1]
+            why = str((e.get("ctx") or {}).get("error", "it cannot be parsed"))
+            return error_response(
+                "bad_request",
+                f"The request body is not valid JSON: {why} (at character {where}).",
+            )
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type == "application/json" or content_type.endswith("+json"):
+        return None
+    has_body = request.headers.get("content-length", "0") != "0" or (
+        "transfer-encoding" in request.headers
+    )
+    if has_body and any(tuple(e.get("loc", ()))[:1] == ("body",) for e in errors):
+        sent = f"as '{content_type}'" if content_type else "without a Content-Type"
+        return error_response(
+            "unsupported_media_type",
+            f"The request body was sent {sent}; send it as JSON, with "
+            "'Content-Type: application/json'.",
+        )
+    return None
 
 
 _FRAMEWORK_MESSAGES = {
