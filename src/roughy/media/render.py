@@ -201,9 +201,7 @@ def filter_script(p: Plan) -> str:
             f"setpts=PTS-STARTPTS[t{i}];"
             for i, x in enumerate(p.pieces)
         ]
-    lines.append(
-        f"[0:a:0]aresample={p.sample_rate}:async=1:first_pts=0{_split('asplit', 'a', n)};"
-    )
+    lines.append(f"[0:a:0]aresample={p.sample_rate}:async=1:first_pts=0{_split('asplit', 'a', n)};")
     lines += [
         f"[a{i}]atrim=start_sample={x.first_sample}:end_sample={x.end_sample},"
         f"asetpts=N/SR/TB{_fades(p, i)}[u{i}];"
