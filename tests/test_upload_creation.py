@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -312,3 +313,27 @@ def test_a_page_on_another_origin_passes_cors(
 def test_options_advertises_creation(anon: httpx.Client) -> None:
     r = anon.options("/v1/uploads")
     assert {"creation", "creation-with-upload"} <= set(r.headers["Tus-Extension"].split(","))
+
+
+def test_renders_are_named_after_the_file(
+    client: httpx.Client, project: dict[str, Any], media: dict[str, Path]
+) -> None:
+    data = media["mp3"].read_bytes()
+    asset, url = create_asset(client, project["id"], len(data), filename="Zoë's talk.mp3")
+    assert patch(client, url, 0, data).status_code == 204
+    assert wait_for_state(client, asset["id"])["state"] == "ready"
+    r = client.post("/v1/renders", json={"asset_id": asset["id"], "output": {"format": "m4a"}})
+    assert r.status_code == 201, r.text
+    render = r.json()
+    deadline = time.monotonic() + 120
+    while render["state"] not in ("completed", "failed", "cancelled"):
+        assert time.monotonic() < deadline, render
+        time.sleep(0.2)
+        render = client.get(f"/v1/renders/{render['id']}").json()
+    assert render["state"] == "completed", render
+    head = httpx.head(render["download_url"])
+    assert head.status_code == 200 and head.content == b""
+    assert disposition_name(head.headers["Content-Disposition"]) == "Zoë's talk-full-source.m4a"
+    got = httpx.get(render["download_url"])
+    assert got.headers["Content-Disposition"] == head.headers["Content-Disposition"]
+    assert len(got.content) == int(head.headers["Content-Length"]) > 0

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from roughy import downloads
 from roughy.assets.endpoints import base_url
+from roughy.assets.models import Asset
 from roughy.auth import CurrentAccount
 from roughy.db import parse_id
 from roughy.errors import ApiError, error_responses, not_found
@@ -133,15 +134,18 @@ def cancel_render(
     return _out(rt, request, render)
 
 
-@router.get(
-    "/{render_id}/download",
-    response_class=StreamingResponse,
-    responses={
+_DOWNLOAD: dict[str, Any] = {
+    "response_class": StreamingResponse,
+    "responses": {
         200: {"description": "The rendered file.", "content": {"application/octet-stream": {}}},
         206: {"description": "The requested byte range."},
         **error_responses("forbidden", "not_found", "range_not_satisfiable", auth=False),
     },
-)
+}
+
+
+@router.get("/{render_id}/download", **_DOWNLOAD)
+@router.head("/{render_id}/download", **_DOWNLOAD)
 def download_render(
     render_id: str,
     request: Request,
@@ -154,6 +158,7 @@ def download_render(
     downloads.check(rt, _subject(rid), expires, signature)
     with rt.db.session() as session:
         render = session.get(Render, rid)
+        asset = session.get(Asset, render.asset_id) if render is not None else None
     if render is None or render.state != "completed":
         raise not_found("Render")
     try:
@@ -161,7 +166,7 @@ def download_render(
             rt,
             request,
             service.object_key(render.id),
-            filename=service.filename(render),
+            filename=service.filename(render, asset.filename if asset is not None else None),
             media_type=FORMATS[render.output["format"]].content_type,
         )
     except FileNotFoundError:

@@ -225,10 +225,12 @@ def _conclude(session: Session, render: Render, *, keep_key: bool = False, **val
     return done.scalar_one_or_none() is not None
 
 
-def filename(render: Render) -> str:
-    """What a download is saved as: ``<asset>-cut-<id8>-720p.mp4`` (Mux-style tier names)."""
+def filename(render: Render, asset_filename: str | None = None) -> str:
+    """What a download is saved as: ``<asset>-cut-<id8>-720p.mp4`` (Mux-style tier names),
+    ``<asset>`` being the asset's file name without its extension when it has one."""
     output = render.output
-    parts = [render.asset_id[:8], f"cut-{render.cut_id[:8]}" if render.cut_id else "full"]
+    stem = asset_filename.rpartition(".")[0] or asset_filename if asset_filename else None
+    parts = [stem or render.asset_id[:8], f"cut-{render.cut_id[:8]}" if render.cut_id else "full"]
     parts.append(output.get("resolution") or "source")
     return "-".join(parts) + "." + FORMATS[output["format"]].extension
 
