@@ -136,6 +136,10 @@ ROWS: dict[tuple[str, str], tuple[str, Callable[[World], Request]]] = {
         "public",
         lambda w: (f"/v1/renders/{w.render_id}/download", {}),
     ),
+    ("HEAD", "/v1/renders/{render_id}/download"): (
+        "public",
+        lambda w: (f"/v1/renders/{w.render_id}/download", {}),
+    ),
     ("POST", "/v1/webhook-endpoints"): (
         "own",
         lambda w: ("/v1/webhook-endpoints", {"json": {"url": PUBLIC_URL, "event_types": QUIET}}),
