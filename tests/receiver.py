@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -69,7 +70,10 @@ def svix_verifies(secret: str, body: bytes, headers: dict[str, str]) -> bool:
 class Receiver:
     """Takes webhooks on ``url``; ``reply`` decides each answer (200 by default)."""
 
-    def __init__(self, port: int = 0) -> None:
+    def __init__(self, port: int = 0, path: str | None = None) -> None:
+        # A path of its own: a port reused after an earlier test's receiver closed still gets
+        # that test's endpoints' retries, which are not this receiver's.
+        self.path = path or f"/hooks/{uuid.uuid4().hex}"
         self.secrets: list[str] = []
         self.received: list[Received] = []
         self.reply: Callable[[Received], Reply] = lambda _: Reply()
@@ -94,9 +98,14 @@ class Receiver:
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks"
+        return f"http://127.0.0.1:{self.port}{self.path}"
 
     def _take(self, handler: BaseHTTPRequestHandler, body: bytes) -> None:
+        if handler.path != self.path:
+            handler.send_response(404)
+            handler.send_header("content-length", "0")
+            handler.end_headers()
+            return
         headers = {k.lower(): v for k, v in handler.headers.items()}
         got = Received(
             path=handler.path,

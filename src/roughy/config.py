@@ -160,6 +160,11 @@ class Settings(BaseSettings):
         ge=0,
         description="After a secret rotation, the old secret signs too, for this long.",
     )
+    webhook_poll_seconds: float = Field(
+        default=0.1,
+        gt=0,
+        description="How often each worker looks for events to send and retries that are due.",
+    )
     webhook_concurrency: int = Field(
         default=8, ge=1, description="Deliveries one worker sends to one endpoint at once."
     )

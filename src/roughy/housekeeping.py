@@ -14,7 +14,6 @@ from roughy.assets.tasks import purge_asset_bytes
 from roughy.db import utcnow
 from roughy.queue import claims
 from roughy.uploads import service as uploads
-from roughy.webhooks.tasks import relay as relay_webhooks
 
 if TYPE_CHECKING:
     from roughy.runtime import Runtime
@@ -88,4 +87,3 @@ def lifecycle(rt: Runtime) -> None:
     reap_expired_uploads(rt)
     purge_unpaid_assets(rt)
     requeue_lapsed_jobs(rt)
-    relay_webhooks(rt)

@@ -16,10 +16,9 @@ from roughy.housekeeping import lifecycle
 from roughy.queue.jobqueue import JobQueue
 from roughy.renders.tasks import forget_asset, purge_render_file, run_render
 from roughy.transcripts.tasks import TRANSCRIPT_DONE, transcribe_asset
-from roughy.webhooks.tasks import announce, deliver, dispatch_event
+from roughy.webhooks.tasks import announce, dispatcher
 
 HOUSEKEEPING = 10  # before any other queued job
-WEBHOOKS = 5  # before media work: they only hand attempts to the sender
 WORKER_MODULE = "roughy.jobs"  # what `python -m` runs as a worker process
 
 
@@ -30,16 +29,14 @@ def register_jobs(queue: JobQueue) -> None:
     queue.register(run_cut, retries=2, retry_delay=5)
     queue.register(run_render, retries=2, retry_delay=5)
     queue.register(purge_render_file, retries=3, retry_delay=30)
-    # Webhooks: quick jobs (they claim rows and hand them to the process's sender); what the
-    # queue loses, the relay in housekeeping finds again.
-    queue.register(dispatch_event, retries=2, retry_delay=1, priority=WEBHOOKS)
-    queue.register(deliver, retries=2, retry_delay=1, priority=WEBHOOKS)
+    # Webhooks: every worker polls for events to dispatch and deliveries due, and sends them.
+    queue.register_loop(dispatcher)
     queue.register(lifecycle, retries=0, priority=HOUSEKEEPING, periodic=True)
     # A finished (or failed) transcript: the cuts waiting on it are decided.
     queue.subscribe(TRANSCRIPT_DONE, settle_waiting)
     # A ready asset is being removed: its renders' files are purged after.
     queue.subscribe(ASSET_REMOVED, forget_asset)
-    # An event was committed: it goes to the account's webhook endpoints.
+    # An event was committed: this worker's webhook dispatcher polls at once.
     queue.subscribe(RECORDED, announce)
 
 

@@ -82,8 +82,8 @@ def receivers() -> Iterator[Callable[..., Receiver]]:
     """More receivers, each closed at the end."""
     made: list[Receiver] = []
 
-    def make(port: int = 0) -> Receiver:
-        made.append(Receiver(port))
+    def make(port: int = 0, path: str | None = None) -> Receiver:
+        made.append(Receiver(port, path))
         return made[-1]
 
     yield make

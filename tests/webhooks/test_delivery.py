@@ -126,7 +126,7 @@ def test_a_receiver_that_is_down_gets_the_event_once_it_is_back(
     event_id = _test(hooks, endpoint["id"])
     refused = _concluded(hooks, endpoint["id"], 2)
     assert all(a["status_code"] is None and "connection" in a["error"] for a in refused)
-    back = receivers(port)
+    back = receivers(port, "/hooks")
     back.secrets.append(endpoint["secret"])
     (got,) = back.wait_for(lambda rs: len(rs) >= 1)
     assert got.id == event_id and got.verified_by == [endpoint["secret"]]

@@ -14,6 +14,7 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
@@ -31,6 +32,7 @@ P = ParamSpec("P")
 Job = Callable[..., Any]
 KeyedJob = Callable[["Runtime", str], object]
 Handler = Callable[..., object]  # handler(runtime, *args) of a published topic
+Loop = Callable[["Runtime", threading.Event], None]  # loop(runtime, stop) beside the jobs
 
 log = logging.getLogger("roughy.jobs")
 
@@ -48,6 +50,7 @@ class JobQueue:
         self._runtime: Runtime | None = None
         self._subscribers: dict[str, list[Handler]] = {}
         self.periodic: list[Job] = []
+        self.loops: list[Loop] = []
 
     def register(
         self,
@@ -74,6 +77,11 @@ class JobQueue:
         if periodic:
             self.periodic.append(fn)
 
+    def register_loop(self, fn: Loop) -> None:
+        """Run ``fn(runtime, stop)`` on a thread of its own in every worker, from its start;
+        it returns once ``stop`` is set (the worker is stopping)."""
+        self.loops.append(fn)
+
     def subscribe(self, topic: str, handler: Handler) -> None:
         """Run ``handler(runtime, *args)`` whenever ``topic`` is published in this process."""
         self._subscribers.setdefault(topic, []).append(handler)
@@ -97,10 +105,6 @@ class JobQueue:
         if kwargs:
             raise TypeError("jobs take positional arguments only")
         self._tasks[fn](*args)
-
-    def submit_later(self, fn: KeyedJob, key: str, *, delay: float) -> None:
-        """Queue ``fn(runtime, key)`` to run ``delay`` seconds from now (to the second)."""
-        self._tasks[fn].schedule(args=(key,), delay=delay)
 
     @property
     def in_worker(self) -> bool:

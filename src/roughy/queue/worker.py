@@ -1,4 +1,5 @@
-"""A worker process: runs queued jobs on a few threads, and queues the periodic jobs on a timer.
+"""A worker process: runs queued jobs on a few threads, queues the periodic jobs on a timer, and
+runs the registered loops (each on a thread of its own) until it stops.
 
 ``roughy worker`` runs one on its own; ``roughy serve`` starts one beside the API (both through
 ``roughy.jobs.main``, which builds the runtime with the product's jobs). SIGTERM lets running
@@ -37,6 +38,12 @@ def run(rt: Runtime) -> None:
         target=_queue_periodic, args=(rt, stop), name="roughy-periodic", daemon=True
     )
     ticker.start()
+    loops = [
+        threading.Thread(target=loop, args=(rt, stop), name=loop.__name__, daemon=True)
+        for loop in rt.jobs.loops
+    ]
+    for thread in loops:
+        thread.start()
     log.info(
         "worker started",
         extra={"queue": type(rt.jobs.huey).__name__, "threads": settings.worker_threads},
@@ -45,6 +52,8 @@ def run(rt: Runtime) -> None:
         consumer.run()
     finally:
         stop.set()
+        for thread in loops:
+            thread.join(5)
         rt.close()
         log.info("worker stopped")
 

@@ -10,7 +10,7 @@ from roughy.db import parse_id
 from roughy.errors import error_responses, not_found
 from roughy.runtime import Runtime, get_runtime
 from roughy.schemas import Page, PageParams, page_params, path_id
-from roughy.webhooks import service, tasks
+from roughy.webhooks import service
 from roughy.webhooks.schemas import (
     AttemptOut,
     EndpointCreate,
@@ -127,12 +127,11 @@ def rotate_secret(endpoint_id: str, account: CurrentAccount, rt: RuntimeDep) -> 
     responses=error_responses("not_found", "conflict"),
 )
 def send_test(endpoint_id: str, account: CurrentAccount, rt: RuntimeDep) -> EventOut:
-    """Send a `webhook.test` event to this endpoint now (retried like any other)."""
+    """Send a `webhook.test` event to this endpoint now (retried like any other); it goes to
+    this endpoint alone, whatever its `event_types`."""
     with rt.db.session() as session:
-        event, delivery_ids = service.send_test(session, account, path_id(endpoint_id, ENDPOINT))
-        out = EventOut.model_validate(event)
-    tasks.deliver_now(rt, delivery_ids)
-    return out
+        event = service.send_test(session, account, path_id(endpoint_id, ENDPOINT))
+        return EventOut.model_validate(event)
 
 
 @router.get(
@@ -188,9 +187,7 @@ def redeliver(
         if endpoint_id is None:
             raise not_found(ENDPOINT)
     with rt.db.session() as session:
-        event, endpoints, delivery_ids = service.redeliver(
+        event, endpoints = service.redeliver(
             session, account, path_id(event_id, "Event"), endpoint_id
         )
-        out = RedeliveryOut(event_id=event.id, endpoint_ids=[e.id for e in endpoints])
-    tasks.deliver_now(rt, delivery_ids)
-    return out
+        return RedeliveryOut(event_id=event.id, endpoint_ids=[e.id for e in endpoints])

@@ -1,13 +1,14 @@
 """Sending attempts, from one worker process: an event loop on a thread of its own.
 
-Jobs hand claimed attempts over (``Sender.send``) and return at once, so a slow or dead
-endpoint holds no job thread. Each endpoint has its own few slots (``webhook_concurrency``):
-a burst to one endpoint goes out that many at a time, and an endpoint that times out fills only
-its own slots, never another's. Outcomes are written in batches, one transaction each, by one
-thread; a failed attempt's retry is scheduled on the queue.
+The dispatcher hands claimed attempts over (``Sender.send``), so a slow or dead endpoint holds
+no thread. Each endpoint has its own few slots (``webhook_concurrency``): a burst to one
+endpoint goes out that many at a time, and an endpoint that times out fills only its own slots,
+never another's; ``room`` tells the dispatcher how many more attempts of an endpoint to claim.
+Outcomes are written in batches, one transaction each, by one thread; a failed attempt's
+delivery is due again later, and the dispatcher finds it then.
 
 Nothing here is needed for at-least-once: an attempt is a claimed delivery row, so if this
-process dies with attempts in hand, their claims lapse and the relay has them sent again.
+process dies with attempts in hand, their claims lapse and another dispatcher claims them.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ MAX_RESPONSE_BYTES = 64 * 1024  # of a response's body read, so its connection c
 RECORD_BATCH = 200
 USER_AGENT = f"Roughy-Webhooks/{__version__}"
 
-Schedule = Callable[[str, float], None]  # schedule(delivery_id, seconds): a retry on the queue
+BACKLOG_SLOTS = 8  # attempts of one endpoint in hand, per slot: a few batches waiting
 Reclaim = Callable[[str], Outgoing | None]  # claim a delivery again (a claim that grew stale)
 
 
@@ -52,8 +53,8 @@ class Sender:
         timeout: float,
         concurrency: int,
         allow_private: bool,
-        schedule: Schedule,
         reclaim: Reclaim,
+        on_room: Callable[[], None] = lambda: None,
     ) -> None:
         # httpx logs every request at INFO: the attempt's own line (``_log``) says more.
         logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
@@ -62,8 +63,10 @@ class Sender:
         self._timeout = timeout
         self._concurrency = concurrency
         self._allow_private = allow_private
-        self._schedule = schedule
         self._reclaim = reclaim
+        self._on_room = on_room  # an endpoint that was full has room again
+        self._in_hand: dict[str, int] = {}  # attempts handed over and not done, by endpoint
+        self._in_hand_lock = threading.Lock()
         self._slots: dict[str, asyncio.Semaphore] = {}
         self._clients: OrderedDict[tuple[str, str, str | None], httpx.AsyncClient] = OrderedDict()
         self._outcomes: queue.SimpleQueue[Outcome | None] = queue.SimpleQueue()
@@ -79,8 +82,33 @@ class Sender:
 
     def send(self, attempts: list[Outgoing]) -> None:
         """Send these claimed attempts as their endpoints' slots allow."""
+        with self._in_hand_lock:
+            for attempt in attempts:
+                self._in_hand[attempt.endpoint_id] = self._in_hand.get(attempt.endpoint_id, 0) + 1
         for attempt in attempts:
             self._loop.call_soon_threadsafe(self._start, attempt)
+
+    def room(self, endpoint_id: str) -> int:
+        """How many more attempts to this endpoint it would take on now."""
+        with self._in_hand_lock:
+            return self._concurrency * BACKLOG_SLOTS - self._in_hand.get(endpoint_id, 0)
+
+    def full(self) -> set[str]:
+        """The endpoints it has no room for."""
+        cap = self._concurrency * BACKLOG_SLOTS
+        with self._in_hand_lock:
+            return {e for e, n in self._in_hand.items() if n >= cap}
+
+    def _done(self, attempt: Outgoing) -> None:
+        cap = self._concurrency * BACKLOG_SLOTS
+        with self._in_hand_lock:
+            left = self._in_hand.get(attempt.endpoint_id, 1) - 1
+            if left > 0:
+                self._in_hand[attempt.endpoint_id] = left
+            else:
+                self._in_hand.pop(attempt.endpoint_id, None)
+        if left == cap - 1:
+            self._on_room()
 
     def close(self) -> None:
         """Stop sending (attempts in hand are left to lapse) and write the outcomes so far."""
@@ -100,9 +128,11 @@ class Sender:
                 if fresh is None:
                     return
                 outcome = await self._post(fresh)
-        except Exception:  # its claim lapses, and the relay has it sent again
+        except Exception:  # its claim lapses, and the dispatcher claims it again
             log.exception("webhook attempt not made", extra={"delivery_id": attempt.delivery_id})
             return
+        finally:
+            self._done(attempt)
         self._outcomes.put(outcome)
 
     async def _fresh(self, attempt: Outgoing) -> Outgoing | None:
@@ -197,17 +227,12 @@ class Sender:
             return
         try:
             with self._db.session() as session:
-                retries = deliveries.record(session, batch, self._policy)
+                deliveries.record(session, batch, self._policy)
         except Exception:  # their claims lapse, and the attempts are made again
             log.exception("webhook outcomes not recorded", extra={"attempts": len(batch)})
             return
         for outcome in batch:
             _log(outcome)
-        for delivery_id, delay in retries:
-            try:
-                self._schedule(delivery_id, delay)
-            except Exception:  # the relay finds it once due
-                log.exception("retry not scheduled", extra={"delivery_id": delivery_id})
 
 
 def _ms(started: float) -> int:

@@ -133,8 +133,8 @@ def events(
     return paginate(session, Event, where, limit, offset)
 
 
-def send_test(session: Session, account: Account, endpoint_id: str) -> tuple[Event, list[str]]:
-    """A ``webhook.test`` event for this endpoint alone, due now: the event and its delivery."""
+def send_test(session: Session, account: Account, endpoint_id: str) -> Event:
+    """A ``webhook.test`` event for this endpoint alone, due now."""
     endpoint = _enabled(get(session, account, endpoint_id))
     now = utcnow()
     event = Event(
@@ -149,12 +149,13 @@ def send_test(session: Session, account: Account, endpoint_id: str) -> tuple[Eve
     )
     session.add(event)
     session.flush()
-    return event, deliveries.reopen(session, event, [endpoint])
+    deliveries.reopen(session, event, [endpoint])
+    return event
 
 
 def redeliver(
     session: Session, account: Account, event_id: str, endpoint_id: str | None
-) -> tuple[Event, list[WebhookEndpoint], list[str]]:
+) -> tuple[Event, list[WebhookEndpoint]]:
     """The event again, as a fresh series of attempts: to one endpoint, or to every enabled
     endpoint that takes it now or was sent it before. Its id stays: receivers dedupe on it."""
     event = owned(session, Event, event_id, account.id, "Event")
@@ -164,7 +165,8 @@ def redeliver(
         targets = _meant_for(session, event)
         if not targets:
             raise ApiError("conflict", "No enabled webhook endpoint takes this event.")
-    return event, targets, deliveries.reopen(session, event, targets)
+    deliveries.reopen(session, event, targets)
+    return event, targets
 
 
 def _meant_for(session: Session, event: Event) -> list[WebhookEndpoint]:

@@ -1,9 +1,15 @@
-"""The webhook jobs: an event handed to its endpoints, a delivery's next attempt, and the relay
-that finds what was lost (an announcement or a scheduled retry the queue dropped, a worker that
-died mid-attempt), run with housekeeping.
+"""Delivering webhooks in a worker process: the dispatcher loop and the process's sender.
 
-Attempts are sent by the process's ``Sender`` (one per worker process, made at its first use),
-so these jobs return as soon as they have claimed their rows.
+Each worker runs the dispatcher beside its jobs (``JobQueue.register_loop``). Every
+``webhook_poll_seconds``, and at once when this process commits an event, it claims a batch:
+events not yet dispatched become a delivery per endpoint, and deliveries due (a retry's time
+came, a test, a redelivery, an attempt whose worker died and whose claim lapsed) are claimed
+for their next attempt; the process's ``Sender`` sends them. Everything is in the database, so
+this loop is also what finds anything lost: there is no queued job to lose.
+
+The dispatcher claims no more for an endpoint than the sender has room for (a few times its
+slots), so a dead endpoint's backlog waits in the database, not in one worker's memory, and
+never holds up another endpoint's events.
 """
 
 from __future__ import annotations
@@ -13,7 +19,6 @@ import threading
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from roughy.db import utcnow
 from roughy.webhooks import deliveries
 from roughy.webhooks.deliveries import Outgoing, Policy
 from roughy.webhooks.sender import Sender
@@ -24,13 +29,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("roughy.webhooks")
 
-RELAY_BATCH = 1000
-# An event not dispatched this long after its commit, or a delivery due this long with nobody
-# on it, was lost on its way (its announcement, its scheduled retry, its worker).
-RELAY_AFTER = timedelta(seconds=2)
+EVENTS_PER_POLL = 200
+DUE_PER_POLL = 500
 
 _senders: dict[int, Sender] = {}
-_senders_lock = threading.Lock()
+_wake: dict[int, threading.Event] = {}
+_lock = threading.Lock()
 
 
 def policy(settings: Settings) -> Policy:
@@ -45,7 +49,8 @@ def policy(settings: Settings) -> Policy:
 
 def sender(rt: Runtime) -> Sender:
     """This process's sender, made at its first use and closed with the runtime."""
-    with _senders_lock:
+    wake = _wake_of(rt)
+    with _lock:
         found = _senders.get(id(rt))
         if found is None:
             settings = rt.settings
@@ -55,10 +60,8 @@ def sender(rt: Runtime) -> Sender:
                 timeout=settings.webhook_timeout_seconds,
                 concurrency=settings.webhook_concurrency,
                 allow_private=settings.webhook_allow_private,
-                schedule=lambda delivery_id, delay: rt.jobs.submit_later(
-                    deliver, delivery_id, delay=delay
-                ),
                 reclaim=lambda delivery_id: _claim(rt, delivery_id),
+                on_room=wake.set,
             )
             _senders[id(rt)] = found
             rt.on_close.append(lambda: _close(rt))
@@ -66,34 +69,10 @@ def sender(rt: Runtime) -> Sender:
 
 
 def _close(rt: Runtime) -> None:
-    with _senders_lock:
+    with _lock:
         found = _senders.pop(id(rt), None)
     if found is not None:
         found.close()
-
-
-def announce(rt: Runtime, event_id: str) -> None:
-    """An event was committed: a worker hands it to its endpoints now; another process (the
-    API) queues that for a worker."""
-    if rt.jobs.in_worker:
-        dispatch_event(rt, event_id)
-    else:
-        rt.jobs.submit(dispatch_event, event_id)
-
-
-def dispatch_event(rt: Runtime, event_id: str) -> None:
-    """The event to each endpoint that takes it: a delivery each, its first attempt sent."""
-    with rt.db.session() as session:
-        attempts = deliveries.fan_out(session, event_id, policy(rt.settings))
-    if attempts:
-        sender(rt).send(attempts)
-
-
-def deliver(rt: Runtime, delivery_id: str) -> None:
-    """The delivery's next attempt, if it is due and nobody else is making it."""
-    attempt = _claim(rt, delivery_id)
-    if attempt is not None:
-        sender(rt).send([attempt])
 
 
 def _claim(rt: Runtime, delivery_id: str) -> Outgoing | None:
@@ -101,26 +80,42 @@ def _claim(rt: Runtime, delivery_id: str) -> Outgoing | None:
         return deliveries.claim(session, delivery_id, policy(rt.settings))
 
 
-def deliver_now(rt: Runtime, delivery_ids: list[str]) -> None:
-    """Queue the attempts of deliveries made due (committed already): a test, a redelivery."""
-    for delivery_id in delivery_ids:
+def _wake_of(rt: Runtime) -> threading.Event:
+    with _lock:
+        return _wake.setdefault(id(rt), threading.Event())
+
+
+def announce(rt: Runtime, event_id: str) -> None:
+    """An event was committed in this process: a worker's dispatcher polls now (another
+    process's event is found by the workers' next poll)."""
+    if rt.jobs.in_worker:
+        _wake_of(rt).set()
+
+
+def dispatcher(rt: Runtime, stop: threading.Event) -> None:
+    """Poll until ``stop``: at once again after a full batch, else after the interval or when
+    woken."""
+    wake = _wake_of(rt)
+    while not stop.is_set():
         try:
-            rt.jobs.submit(deliver, delivery_id)
-        except Exception:  # due and unclaimed: the relay queues it
-            log.exception("delivery not queued; the relay will", extra={"id": delivery_id})
+            busy = poll(rt)
+        except Exception:  # the database away for a moment: try again at the next poll
+            log.exception("webhook poll failed")
+            busy = False
+        if not busy:
+            wake.wait(rt.settings.webhook_poll_seconds)
+            wake.clear()
 
 
-def relay(rt: Runtime) -> int:
-    """Queue again what was lost on its way; safe on several workers at once (the claims
-    decide who sends). Returns how many jobs it queued."""
-    older_than = utcnow() - RELAY_AFTER
+def poll(rt: Runtime) -> bool:
+    """One batch of events dispatched and due deliveries claimed, handed to the sender; True
+    when there may be more waiting."""
+    send = sender(rt)
+    rules = policy(rt.settings)
     with rt.db.session() as session:
-        events = deliveries.undispatched(session, older_than, RELAY_BATCH)
-        due = deliveries.due(session, older_than, RELAY_BATCH)
-    for event_id in events:
-        rt.jobs.submit(dispatch_event, event_id)
-    for delivery_id in due:
-        rt.jobs.submit(deliver, delivery_id)
-    if events or due:
-        log.warning("webhook work queued again", extra={"events": len(events), "due": len(due)})
-    return len(events) + len(due)
+        fresh = deliveries.fan_out(session, rules, EVENTS_PER_POLL, send.room)
+    send.send(fresh)
+    with rt.db.session() as session:
+        due = deliveries.claim_due(session, rules, DUE_PER_POLL, send.room, send.full())
+    send.send(due)
+    return len(fresh) >= EVENTS_PER_POLL or len(due) >= DUE_PER_POLL
