@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-deps test-sqlite test-postgresql bench bench-upload bench-processing bench-cut bench-memory bench-render clean
+.PHONY: run test lint test-deps test-sqlite test-postgresql bench bench-upload bench-processing bench-cut bench-memory bench-render bench-webhooks clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -61,6 +61,12 @@ bench-memory: $(STAMP) test-deps
 ## ffmpeg trim+concat command in the same run; then a 4 GB recording (docs/benchmarks.md).
 bench-render: $(STAMP)
 	$(PY) bench/render_bench.py $(ARGS)
+
+## Webhook delivery: latency from a state change to the receiver's 200, events/s to 1 and 50
+## endpoints, 10,000 events with 30 % of attempts refused; SQLite and PostgreSQL + Redis, 1 and
+## 4 workers (docs/benchmarks.md).
+bench-webhooks: $(STAMP)
+	$(PY) bench/webhooks_bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .roughy tests/js/node_modules
