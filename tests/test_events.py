@@ -1,7 +1,7 @@
 """Domain events are recorded with each state change (API.md §8's catalogue).
 
-Nothing delivers them yet (webhooks are a later issue), so this test reads the table through the
-test database connection; the changes themselves are made through the public API and CLI.
+This test reads the table through the test database connection (delivering them to webhook
+endpoints is tests/webhooks); the changes themselves are made through the public API and CLI.
 """
 
 from __future__ import annotations
