@@ -74,6 +74,15 @@ def test_mp3_bitrates_are_ones_lame_takes() -> None:
     assert (p.audio_kbps, p.sample_rate, p.channels) == (64, 22050, 1)
 
 
+def test_aac_sound_is_at_least_44_1_khz_so_its_end_padding_stays_under_a_frame() -> None:
+    """MP4 keeps AAC's last-frame padding (1024 samples): 64 ms at 16 kHz, 21 ms at 48 kHz."""
+    source = Source(duration=10.0, frame_rate=25.0, width=320, height=240, sample_rate=16000)
+    assert engine.plan(source, None, Output("mp4")).sample_rate == 48000
+    assert engine.plan(source, None, Output("m4a")).sample_rate == 48000
+    assert engine.plan(source, None, Output("mp3")).sample_rate == 16000  # LAME's tag trims it
+    assert engine.plan(SOURCE, None, Output("mp4")).sample_rate == 48000
+
+
 def test_the_command_for_two_spans() -> None:
     """The whole argv and filter graph, as a table of what each part is for."""
     source = Source(duration=10.0, frame_rate=25.0, width=640, height=480, video_kbps=900,

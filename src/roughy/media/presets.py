@@ -17,7 +17,10 @@ class Container:
     flags: tuple[str, ...] = ()
 
 
-_AAC_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
+# AAC: only the full rates. MP4 keeps the encoder's padding at the end of the sound (the edit
+# list hides only the priming at its start): one frame of 1024 samples at most, 21 ms at 48 kHz
+# but 64 ms at 16 kHz, more than a video frame. A lower source rate is resampled to 48 kHz.
+_AAC_RATES = (44100, 48000)
 _MP3_RATES = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000)
 _FASTSTART = ("-movflags", "+faststart")  # the index first: plays while it downloads
 
