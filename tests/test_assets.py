@@ -10,6 +10,7 @@ from tests.helpers import TUS, assert_envelope, create_asset
 FIELDS = {
     "id", "project_id", "type", "state", "extension", "size_bytes", "content_type",
     "duration_seconds", "language", "error_code", "error_message", "created_at", "cuttable",
+    "filename",
 }  # fmt: skip
 
 
@@ -19,7 +20,8 @@ def test_create_answers_201_with_the_tus_url(client: httpx.Client, project: dict
     )
     assert r.status_code == 201
     asset = r.json()
-    assert set(asset) == FIELDS | {"upload_url", "download_url"}
+    assert set(asset) == FIELDS | {"upload_url", "download_url", "upload_token"}
+    assert asset["upload_token"] is None and asset["filename"] is None
     assert asset["state"] == "pending_upload" and asset["project_id"] == project["id"]
     for field in ("type", "extension", "size_bytes", "content_type", "duration_seconds"):
         assert asset[field] is None
