@@ -6,14 +6,27 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
-from roughy.errors import ApiError
+from roughy.errors import ApiError, error_responses
 from roughy.runtime import Runtime
+
+
+def route(description: str) -> dict[str, Any]:
+    """The route settings of a signed download (GET and HEAD): a stream, 200 or 206."""
+    return {
+        "response_class": StreamingResponse,
+        "responses": {
+            200: {"description": description, "content": {"application/octet-stream": {}}},
+            206: {"description": "The requested byte range."},
+            **error_responses("forbidden", "not_found", "range_not_satisfiable", auth=False),
+        },
+    }
 
 
 def sign(key: bytes, subject: str, expires: int) -> str:

@@ -147,14 +147,7 @@ def delete_asset(asset_id: str, account: CurrentAccount, rt: RuntimeDep) -> Resp
     return Response(status_code=204)
 
 
-_DOWNLOAD: dict[str, Any] = {
-    "response_class": StreamingResponse,
-    "responses": {
-        200: {"description": "The stored bytes.", "content": {"application/octet-stream": {}}},
-        206: {"description": "The requested byte range."},
-        **error_responses("forbidden", "not_found", "range_not_satisfiable", auth=False),
-    },
-}
+_DOWNLOAD = downloads.route("The stored bytes.")
 
 
 @router.get("/{asset_id}/download", **_DOWNLOAD)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
@@ -134,14 +134,7 @@ def cancel_render(
     return _out(rt, request, render)
 
 
-_DOWNLOAD: dict[str, Any] = {
-    "response_class": StreamingResponse,
-    "responses": {
-        200: {"description": "The rendered file.", "content": {"application/octet-stream": {}}},
-        206: {"description": "The requested byte range."},
-        **error_responses("forbidden", "not_found", "range_not_satisfiable", auth=False),
-    },
-}
+_DOWNLOAD = downloads.route("The rendered file.")
 
 
 @router.get("/{render_id}/download", **_DOWNLOAD)
