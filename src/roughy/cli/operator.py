@@ -1,4 +1,4 @@
-"""The ``roughy`` command: run the service, and manage accounts and keys."""
+"""The operator's commands: run the service and its workers, manage accounts, keys and credits."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from roughy import migrate
 from roughy.accounts import service as accounts
+from roughy.cli.base import app, console
 from roughy.config import Settings
 from roughy.credits import ledger
 from roughy.credits import service as credits
@@ -19,7 +19,6 @@ from roughy.db import Database
 from roughy.errors import ApiError
 from roughy.logs import configure_logging
 
-app = typer.Typer(help="Roughy: a self-hostable media API for rough cuts.", no_args_is_help=True)
 accounts_app = typer.Typer(help="Accounts.", no_args_is_help=True)
 keys_app = typer.Typer(help="API keys.", no_args_is_help=True)
 credits_app = typer.Typer(help="Credits.", no_args_is_help=True)
@@ -27,7 +26,6 @@ app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(credits_app, name="credits")
 
-console = Console(stderr=True)
 LOCAL_EMAIL = "local@roughy.localhost"
 LOCAL_KEY_FILE = "local-api-key"
 
@@ -212,7 +210,3 @@ def credits_balance(email: str) -> None:
     finally:
         db.dispose()
     print(balance)
-
-
-def main() -> None:
-    app()
