@@ -31,6 +31,9 @@ class Cut(Base):
     options: Mapped[dict[str, Any]] = mapped_column(JSON)
     # sha256 of the script and the options (cuts.service.inputs_key).
     inputs_key: Mapped[str] = mapped_column(String(64))
+    # A reviewer's choices applied over the decision (schemas.OverrideIn as dicts, in order);
+    # None for a cut made without any.
+    overrides: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     state: Mapped[str] = mapped_column(String(16), default="pending")
     # [[start, end], ...] in seconds on the source timeline, once completed.
     segments: Mapped[list[list[float]] | None] = mapped_column(JSON)
