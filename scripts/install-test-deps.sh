@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # What the test suite needs beyond Python packages: ffmpeg (to make real media), espeak-ng and
-# sox (to make real speech with exact labels), and tus-js-client under Node (a real
-# browser-grade TUS client).
+# sox (to make real speech with exact labels), tus-js-client under Node (a real
+# browser-grade TUS client), and Debian's Chromium, which Playwright drives headless for the
+# browser tests (never a browser download).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
-for tool in ffmpeg espeak-ng sox; do
+for tool in ffmpeg espeak-ng sox chromium; do
   command -v "$tool" >/dev/null || missing+=("$tool")
 done
 if [ ${#missing[@]} -gt 0 ]; then
