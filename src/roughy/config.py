@@ -69,6 +69,38 @@ class Settings(BaseSettings):
         default=30 * 24 * 3600, description="pending_payment assets are purged after this long."
     )
 
+    storage_url: str | None = Field(
+        default=None,
+        description="Where bytes live: a directory (default: blobs/ in the data dir), or "
+        "s3://bucket/prefix for an S3-compatible store (several machines).",
+    )
+    s3_endpoint_url: str | None = Field(
+        default=None, description="The S3 server, e.g. http://127.0.0.1:8080; default: AWS."
+    )
+    s3_region: str | None = Field(default=None, description="Default: AWS_REGION, us-east-1.")
+    s3_access_key_id: str | None = Field(
+        default=None, description="Default: the standard AWS variables and files."
+    )
+    s3_secret_access_key: str | None = Field(default=None)
+    s3_max_parts: int = Field(
+        default=10_000,
+        ge=1,
+        le=10_000,
+        description="The server's most parts in a multipart upload (Swift's s3api: 1,000 "
+        "unless raised); the part size follows from it and the upload's length.",
+    )
+    s3_presigned_downloads: bool = Field(
+        default=False,
+        description="Download URLs redirect to a presigned URL of the S3 server instead of "
+        "streaming through the API (the server must be reachable by clients).",
+    )
+    storage_cache_bytes: int = Field(
+        default=20 * GIB,
+        gt=0,
+        description="Jobs on an S3 store read objects from a local cache of at most this size "
+        "(in the data dir); the least recently used files go first.",
+    )
+
     redis_url: str | None = Field(
         default=None, description="Job queue on Redis (scale-out); default: SQLite in the data dir."
     )
