@@ -53,7 +53,8 @@ def create_cut(
     with rt.db.session() as session:
         asset = service.cuttable(session, account, asset_id)
         given = body.options.given() if body.options is not None else {}
-        cut, created = service.create(session, rt.settings, asset, body.script, given)
+        overrides = [o.model_dump() for o in body.overrides or ()]
+        cut, created = service.create(session, rt.settings, asset, body.script, given, overrides)
         if created:
             tasks.order(rt, session, cut, asset)
     out = CutOut.of(cut).model_dump(mode="json")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from roughy.cuts import service
 from roughy.cuts.models import Cut
-from roughy.speech.types import CutOptions, Listen, WordFits
+from roughy.speech.types import CutOptions, Listen, OverrideError, WordFits
 from roughy.storage.base import LocalPaths
 from roughy.transcripts import service as transcripts
 from roughy.transcripts.models import Transcript
@@ -71,7 +71,12 @@ def settle(rt: Runtime, cut_id: str) -> None:
             options=options(cut.options, rt.settings),
             listen=listen,
             word_fits=word_fits,
+            overrides=service.engine_overrides(cut.overrides),
         )
+    except OverrideError as error:  # the reviewer's choice does not fit this recording
+        with rt.db.session() as session:
+            service.fail(session, cut, "invalid_override", str(error))
+        return
     except Exception:  # a bug: deciding again gives the same answer, so the cut fails now
         log.exception("cut not decided", extra={"cut_id": cut_id})
         with rt.db.session() as session:

@@ -2,15 +2,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, model_validator
 
 from roughy.config import MAX_PAUSE_LIMIT_SECONDS, PADDING_LIMIT_SECONDS
 from roughy.cuts.models import Cut
 from roughy.schemas import JobStateOut, format_duration, format_seconds, storable
 
 CutState = Literal["pending", "processing", "completed", "failed"]
-DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
+DropReason = Literal["filler", "false_start", "retake", "off_script", "silence", "override"]
 MAX_SCRIPT_CHARS = 100_000
+MAX_OVERRIDES = 1000
 
 Script = Annotated[str, Field(max_length=MAX_SCRIPT_CHARS), AfterValidator(storable)]
 TakePolicy = Literal["last", "best"]
@@ -83,6 +84,39 @@ class CutOptionsOut(BaseModel):
     remove_repeats: bool = Field(description=_REMOVE_REPEATS)
 
 
+class TakeOverride(BaseModel):
+    """Keep another take of a script line (ours)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    line: int = Field(ge=1, strict=True, description="The script line, 1-based.")
+    take: int = Field(
+        ge=1,
+        strict=True,
+        description="Which of its takes to keep, 1-based in the recording's order (false "
+        "starts counted): a decision's `take`.",
+    )
+
+
+class SpanOverride(BaseModel):
+    """Keep or drop every word and filler whose middle lies in [start, end] (ours)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: float = Field(ge=0, allow_inf_nan=False, description="Seconds on the source.")
+    end: float = Field(ge=0, allow_inf_nan=False, description="Seconds on the source.")
+    keep: StrictBool
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SpanOverride:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+Override = TakeOverride | SpanOverride
+
+
 class CutCreate(BaseModel):
     asset_id: str = Field(description="The asset to cut; it must be ready.")
     script: Script | None = Field(
@@ -97,6 +131,21 @@ class CutCreate(BaseModel):
         "script and the same options (once defaults are filled in) on the same asset are the "
         "same cut.",
     )
+    overrides: list[Override] | None = Field(
+        default=None,
+        max_length=MAX_OVERRIDES,
+        description="A reviewer's choices over the decision (ours), applied in order: "
+        "`{line, take}` keeps another take of a script line, `{start, end, keep}` keeps or "
+        'drops a span. What they change is marked `reason: "override"` in the decisions. '
+        "Omitted, null or []: none. The same overrides with the same script and options are "
+        "the same cut.",
+    )
+
+    @model_validator(mode="after")
+    def _takes_need_a_script(self) -> CutCreate:
+        if self.script is None and any(isinstance(o, TakeOverride) for o in self.overrides or ()):
+            raise ValueError("overrides: choosing a take of a line needs a script")
+        return self
 
 
 class Segment(BaseModel):
@@ -120,6 +169,9 @@ class CutOut(JobStateOut):
     missing_lines: list[int] | None = Field(
         description="Script lines (1-based) never said in the recording; null until completed."
     )
+    overrides: list[Override] = Field(
+        default_factory=list, description="The reviewer's choices it is cut with (ours)."
+    )
 
     @classmethod
     def of(cls, cut: Cut) -> CutOut:
@@ -136,6 +188,7 @@ class CutOut(JobStateOut):
             else [Segment(start=format_seconds(a), end=format_seconds(b)) for a, b in segments],
             kept_duration_seconds=format_duration(cut.kept_ms or 0) if done else None,
             missing_lines=(cut.missing_lines or []) if done else None,
+            overrides=[override_of(o) for o in cut.overrides or ()],
             **JobStateOut.fields_of(cut),
         )
 
@@ -146,9 +199,17 @@ class DecisionOut(BaseModel):
     start: str
     end: str
     keep: bool
-    reason: DropReason | None = Field(description="Why it was dropped; null when kept.")
+    reason: DropReason | None = Field(
+        description="Why it was dropped; null when kept. `override` (ours): a reviewer's "
+        "choice decided it, kept or dropped."
+    )
     line: int | None = Field(
         description="The script line (1-based) it belongs to, or for a retake, the line repeated."
+    )
+    take: int | None = Field(
+        default=None,
+        description="Which attempt at `line` it is part of, 1-based in the recording's order "
+        "(ours): an override `{line, take}` keeps that one.",
     )
     note: str | None = Field(
         default=None,
@@ -161,3 +222,10 @@ class Decisions(BaseModel):
     cut_id: str
     items: list[DecisionOut]
     missing_lines: list[int]
+
+
+def override_of(stored: dict[str, Any]) -> Override:
+    """A stored override (``service.stored_overrides``) as the API writes it."""
+    if "take" in stored:
+        return TakeOverride.model_validate(stored)
+    return SpanOverride.model_validate(stored)

@@ -1,15 +1,16 @@
 """Cuts: ordering one, listing them, and every change of a cut's state.
 
-A cut is idempotent on (asset, script, options): the same script with the same options on the
-same asset is the same cut. Options are compared resolved: the ones a request leaves out are the
-server's defaults then, so leaving one out and giving its default are the same.
+A cut is idempotent on (asset, script, options, overrides): the same script with the same
+options and overrides on the same asset is the same cut. Options are compared resolved: the
+ones a request leaves out are the server's defaults then, so leaving one out and giving its
+default are the same; no overrides and an empty list are the same.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
@@ -24,7 +25,7 @@ from roughy.db import owned, paginate, utcnow
 from roughy.errors import ApiError
 from roughy.events import service as events
 from roughy.schemas import format_seconds
-from roughy.speech.types import CutPlan, Decision
+from roughy.speech.types import CutPlan, Decision, Override, SpanChoice, TakeChoice
 
 if TYPE_CHECKING:
     from roughy.config import Settings
@@ -58,19 +59,48 @@ def _number(value: Any) -> Any:
     return value
 
 
-def inputs_key(script: str | None, options: Mapping[str, Any]) -> str:
-    """What makes a cut the same one: sha256 of its script and resolved options.
+def inputs_key(
+    script: str | None, options: Mapping[str, Any], overrides: Sequence[Mapping[str, Any]] = ()
+) -> str:
+    """What makes a cut the same one: sha256 of its script, resolved options and overrides.
 
     Migration 0006 computed this for the cuts made before options, with the built-in defaults:
-    changing it orphans every cut made so far (a repeat would make a new one).
+    changing it orphans every cut made so far (a repeat would make a new one). Overrides are in
+    it only when there are some, so the keys of cuts without stay as they were.
     """
+    inputs: dict[str, Any] = {"script": script, "options": dict(options)}
+    if overrides:
+        inputs["overrides"] = [dict(o) for o in overrides]
     text = json.dumps(
-        {"script": script, "options": dict(options)},
+        inputs,
         sort_keys=True,
         separators=(",", ":"),
         ensure_ascii=False,
     )
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def stored_overrides(given: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Overrides as a cut keeps them (validated: ``schemas.Override`` dumped): times to the
+    millisecond, so that 1.2 and 1.200 are one choice."""
+    out: list[dict[str, Any]] = []
+    for choice in given:
+        if "take" in choice:
+            out.append({"line": int(choice["line"]), "take": int(choice["take"])})
+        else:
+            start, end = round(float(choice["start"]), 3), round(float(choice["end"]), 3)
+            out.append({"start": start, "end": end, "keep": bool(choice["keep"])})
+    return out
+
+
+def engine_overrides(stored: Sequence[Mapping[str, Any]] | None) -> list[Override]:
+    """A cut's stored overrides as the speech engine takes them."""
+    return [
+        TakeChoice(o["line"], o["take"])
+        if "take" in o
+        else SpanChoice(o["start"], o["end"], o["keep"])
+        for o in stored or ()
+    ]
 
 
 def cuttable(session: Session, account: Account, asset_id: str) -> Asset:
@@ -84,11 +114,14 @@ def create(
     asset: Asset,
     script: str | None,
     given: Mapping[str, Any],
+    overrides: Sequence[Mapping[str, Any]] = (),
 ) -> tuple[Cut, bool]:
     """The cut of ``asset`` for ``script`` with the options ``given`` (the server's defaults
-    for the rest): a new one (True), or the one made before (False)."""
+    for the rest) and a reviewer's ``overrides``: a new one (True), or the one made before
+    (False)."""
     options = resolve_options(given, settings)
-    key = inputs_key(script, options)
+    choices = stored_overrides(overrides)
+    key = inputs_key(script, options, choices)
     existing = _find(session, asset.id, key)
     if existing is not None:
         return existing, False
@@ -98,6 +131,7 @@ def create(
         asset_id=asset.id,
         script=script,
         options=options,
+        overrides=choices or None,
         inputs_key=key,
         created_at=utcnow(),
     )
@@ -210,6 +244,7 @@ def _decision_row(d: Decision) -> dict[str, object]:
         "reason": d.reason,
         "line": d.line,
         "note": d.note,
+        "take": d.take,
     }
 
 

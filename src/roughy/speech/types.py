@@ -17,8 +17,9 @@ WordKind = Literal["word", "filler"]
 # The confidence of a filler only the aligner found (the recogniser wrote no word there).
 ALIGNER_FILLER_CONFIDENCE = 0.5
 DecisionKind = Literal["word", "filler", "pause"]
-# Why a span was dropped; ``retake`` decisions name the script line they repeat.
-DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
+# Why a span was dropped; ``retake`` decisions name the script line they repeat. ``override``:
+# a reviewer's choice (``TakeChoice``, ``SpanChoice``) decided it, kept or dropped.
+DropReason = Literal["filler", "false_start", "retake", "off_script", "silence", "override"]
 TakePolicy = Literal["last", "best"]
 # ``listen(start, end, written, heard)``: how much better the tokens ``written`` account for
 # the audio of [start, end] than the tokens ``heard`` there (a log-likelihood ratio: above 0,
@@ -63,11 +64,38 @@ class Decision:
     end: float
     keep: bool
     text: str | None = None  # None for pauses
-    reason: DropReason | None = None  # set exactly when keep is False
+    reason: DropReason | None = None  # set when keep is False, or when an override kept it
     line: int | None = None  # 1-based script line this belongs to (or, for a retake, repeats)
     # A doubt a reviewer should see: why something that looked like a retake or restart was
     # kept (or dropped), in words. None when the decision is plain.
     note: str | None = None
+    take: int | None = None  # which attempt at ``line`` it is part of, 1-based in time order
+
+
+@dataclass(frozen=True)
+class TakeChoice:
+    """A reviewer's choice: keep take ``take`` (1-based, in time order, false starts counted)
+    of script line ``line`` (1-based) instead of the one the decision kept."""
+
+    line: int
+    take: int
+
+
+@dataclass(frozen=True)
+class SpanChoice:
+    """A reviewer's choice: keep (or drop) every word and filler in [start, end]."""
+
+    start: float
+    end: float
+    keep: bool
+
+
+Override = TakeChoice | SpanChoice
+
+
+class OverrideError(ValueError):
+    """An override that does not fit the recording (a take it does not have); the message
+    says why, for people."""
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,8 @@
    without one by what the speaker said again (``repeats``); then which fillers stay;
 3. the ``PASSES`` (``repairs``): one rule each, from where the recogniser left words out to
    where the sound of a word begins and ends;
-4. *cut*: segments with every edge in a pause (``cuts``), and a decision for every word,
+4. a reviewer's choices, where there are (``overrides``);
+5. *cut*: segments with every edge in a pause (``cuts``), and a decision for every word,
    filler and pause (``report``).
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from itertools import pairwise
 
+from roughy.speech.decide import overrides as choices
 from roughy.speech.decide import repairs
 from roughy.speech.decide.cuts import cut_segments
 from roughy.speech.decide.draft import Draft, Unwritten
@@ -38,7 +40,7 @@ from roughy.speech.decide.report import decisions
 from roughy.speech.decide.script import script_lines
 from roughy.speech.decide.takes import keep_murmurs, script_labels
 from roughy.speech.text import tokens
-from roughy.speech.types import CutOptions, CutPlan, Listen, Word, WordFits
+from roughy.speech.types import CutOptions, CutPlan, Listen, Override, Word, WordFits
 
 # After labelling, in this order.
 PASSES: tuple[Callable[[Draft], None], ...] = (
@@ -70,6 +72,7 @@ def decide(
     options: CutOptions = CutOptions(),
     listen: Listen | None = None,
     word_fits: WordFits | None = None,
+    overrides: Sequence[Override] = (),
 ) -> CutPlan:
     """What to keep of a recording, given its words (and fillers) and, optionally, its script.
 
@@ -77,12 +80,14 @@ def decide(
     script. Overlapping words are clipped so that each starts where the previous one ends.
     ``listen`` (``roughy.speech.hear.align.fit`` on the recording) checks takes the recogniser
     may have misheard against the script, and ``word_fits`` (``...align.word_fits``) compares
-    a line's takes word by word (see ``ear``).
+    a line's takes word by word (see ``ear``). ``overrides``, a reviewer's choices, are
+    applied last (``overrides``); one that does not fit raises ``OverrideError``.
     """
     heard = _heard(words, duration, levels)
     draft, missing = _labelled(heard, script, levels, options, (listen, word_fits))
     for step in PASSES:
         step(draft)
+    choices.apply(draft, overrides, len(script_lines(script)) if script is not None else 0)
     items, labels = draft.items, draft.labels
     sounding = [k for k, w in enumerate(items) if labels[k].keep or w.end - w.start > SOUNDLESS]
     segments = cut_segments(
@@ -92,7 +97,8 @@ def decide(
         levels,
         options,
     )
-    report = decisions(items, draft.fillers, labels, segments, duration)
+    takes = choices.take_numbers(labels, draft.fillers)
+    report = decisions(items, draft.fillers, labels, segments, duration, takes)
     return CutPlan(tuple(segments), tuple(report), tuple(missing))
 
 

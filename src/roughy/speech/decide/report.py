@@ -4,7 +4,7 @@ why, with the pauses split where the segments' edges fall in them."""
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 from roughy.speech.decide.labels import Label
@@ -17,7 +17,9 @@ def decisions(
     labels: Sequence[Label],
     segments: Sequence[Span],
     duration: float,
+    takes: Mapping[int, int] | None = None,
 ) -> list[Decision]:
+    """``takes``: a take's group → its number among its line's takes."""
     out: list[Decision] = []
     ends = [segment.end for segment in segments]
     for gap in range(len(items) + 1):
@@ -39,6 +41,7 @@ def decisions(
                     label.reason,
                     label.line,
                     label.note,
+                    (takes or {}).get(label.group) if label.group is not None else None,
                 )
             )
     return out
