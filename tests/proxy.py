@@ -132,9 +132,14 @@ class SlowProxy:
                         time.sleep(len(data) / self.rate)
         except OSError:
             pass
+        # Both ends close, as the server's own socket would: a client still sending into a
+        # connection the server has left gets a reset, not a window that never opens again
+        # (a shutdown alone would leave the proxy's socket open and unread).
         for sock in (source, target):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+            with contextlib.suppress(OSError):
+                sock.close()
 
     def close(self) -> None:
         for sock in self._sockets:

@@ -625,10 +625,6 @@ def test_two_racing_curl_patches_leave_the_loser_stopped_with_an_error(
     assert_ready_and_intact(client, server, asset["id"], big_wav, "wav", duration=760.0)
 
 
-@pytest.mark.skip(
-    reason="known defect: tuspy (requests) blocks in its PATCH send through SlowProxy after the "
-    "take-over (its body never drains), so the upload never resumes; to be fixed"
-)
 def test_tuspy_taken_over_mid_patch_resumes(
     client: httpx.Client,
     server: Server,
