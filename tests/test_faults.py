@@ -216,13 +216,15 @@ def test_the_database_restarting_mid_upload_loses_no_acknowledged_byte(
             )
         finally:
             sending.close()
-        deadline = time.monotonic() + 60
+        # Generous waits (the suite may share a loaded machine): they bound a hang, not a speed.
+        deadline = time.monotonic() + 180
         while True:  # pooled connections died with the restart; the service finds new ones
             with contextlib.suppress(httpx.HTTPError):
                 if c.get("/readyz").status_code == 200:
                     break
             assert time.monotonic() < deadline, "the service did not come back"
             time.sleep(0.2)
+        deadline = time.monotonic() + 180
         while (offset := head_offset(c, path)) != _stored(srv, asset["id"]).stat().st_size:
             assert time.monotonic() < deadline, "HEAD's offset never matched the bytes stored"
             time.sleep(0.1)
