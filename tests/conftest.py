@@ -2,7 +2,9 @@
 
 The suite runs once per deployment shape: ``pytest --db sqlite --queue sqlite`` (the embedded
 default) and ``pytest --db postgresql --queue redis`` (the machine's PostgreSQL at 127.0.0.1:5432,
-database ``test``, and Redis at 127.0.0.1:6379). ``make test`` runs both.
+database ``test``, and Redis at 127.0.0.1:6379). ``make test`` runs both, and a third pass of
+the storage, upload and multi-node tests with ``--storage s3`` (an S3 server on loopback, started
+for the session: tests/s3server.py; ``--s3-max-parts`` sets its part limit).
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ import pytest
 from roughy.accounts import service as accounts
 from roughy.db import Database
 from roughy.migrate import upgrade
+from tests import s3server
+from tests.s3server import S3Server
 
 POSTGRES_URL = os.environ.get(
     "ROUGHY_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -39,24 +43,50 @@ SPEECH_MODELS_DIR = Path(os.environ.get("TMPDIR", "/tmp")) / "roughy-test-speech
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.addoption("--queue", choices=["sqlite", "redis"], default="sqlite")
+    parser.addoption("--storage", choices=["local", "s3"], default="local")
+    parser.addoption("--s3-max-parts", type=int, default=10_000)
 
 
 REDIS_URL = os.environ.get("ROUGHY_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 QUEUE_ENV: dict[str, str] = {}
+S3: list[S3Server] = []  # the S3 pass's server, once started
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "postgresql: runs only in the PostgreSQL pass (--db postgresql)"
     )
+    config.addinivalue_line("markers", "s3: runs only in the S3 pass (--storage s3)")
     if config.getoption("--queue") == "redis":
         QUEUE_ENV["ROUGHY_REDIS_URL"] = REDIS_URL
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if config.getoption("--db") == "postgresql":
+@pytest.fixture(scope="session", autouse=True)
+def s3_server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[S3Server | None]:
+    """The S3 server of the S3 pass (None in the other passes)."""
+    if request.config.getoption("--storage") != "s3":
+        yield None
         return
-    deselected = [item for item in items if item.get_closest_marker("postgresql")]
+    server = s3server.start(
+        tmp_path_factory.mktemp("s3-server"), request.config.getoption("--s3-max-parts")
+    )
+    S3.append(server)
+    yield server
+    S3.remove(server)
+    server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    postgresql = config.getoption("--db") == "postgresql"
+    s3 = config.getoption("--storage") == "s3"
+    deselected = [
+        item
+        for item in items
+        if (item.get_closest_marker("postgresql") and not postgresql)
+        or (item.get_closest_marker("s3") and not s3)
+    ]
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = [item for item in items if item not in deselected]
@@ -144,6 +174,8 @@ def start_server(
         # would keep the CPU busy for minutes. The session's server keeps the default.
         "ROUGHY_TRANSCRIBE_ON_READY": "false",
         **queue,
+        # In the S3 pass, each server directory stores under a prefix of its own (as a database).
+        **(S3[0].env(hashlib.sha256(str(tmp).encode()).hexdigest()[:16]) if S3 else {}),
         **env,
     }
     roughy = shutil.which("roughy", path=str(Path(sys.executable).parent)) or "roughy"
@@ -202,7 +234,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
 
 
 @pytest.fixture(scope="session")
-def server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, s3_server: S3Server | None
+) -> Iterator[Server]:
     srv = start_server(
         tmp_path_factory.mktemp("server"), database_url, ROUGHY_TRANSCRIBE_ON_READY="true"
     )

@@ -10,11 +10,12 @@ from typing import Any
 from urllib.parse import quote
 
 from fastapi import Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import iterate_in_threadpool
 
 from roughy.errors import ApiError, error_responses
 from roughy.runtime import Runtime
+from roughy.storage.base import Presigning
 
 
 def route(description: str) -> dict[str, Any]:
@@ -71,10 +72,20 @@ def content_disposition(filename: str) -> str:
 
 def stream_object(
     rt: Runtime, request: Request, key: str, *, filename: str, media_type: str
-) -> StreamingResponse:
+) -> Response:
     """The stored object ``key``, whole or the one byte range asked for; to a ``HEAD``, the
-    same headers and no body."""
-    size = rt.store.object_size(key)
+    same headers and no body. A store that presigns its own URLs, set to, gets the client
+    redirected there instead (``ROUGHY_S3_PRESIGNED_DOWNLOADS``): the bytes skip the API."""
+    store = rt.store
+    if isinstance(store, Presigning) and store.presigned_downloads:
+        url = store.presigned_url(
+            key,
+            rt.settings.download_url_ttl_seconds,
+            disposition=content_disposition(filename),
+            content_type=media_type,
+        )
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    size = store.object_size(key)
     try:
         wanted = parse_range(request.headers.get("range"), size)
     except ValueError:
@@ -95,7 +106,7 @@ def stream_object(
     status = 206 if wanted is not None else 200
     head = request.method == "HEAD"
     return StreamingResponse(
-        iter(()) if head else iterate_in_threadpool(rt.store.read_object(key, start, end)),
+        iter(()) if head else iterate_in_threadpool(store.read_object(key, start, end)),
         status_code=status,
         media_type=media_type,
         headers=headers,

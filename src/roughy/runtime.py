@@ -13,7 +13,8 @@ from roughy.db import Database
 from roughy.events import service as events
 from roughy.queue.jobqueue import JobQueue
 from roughy.storage.base import BlobStore
-from roughy.storage.local import LocalBlobStore
+from roughy.storage.factory import open_files, open_store
+from roughy.storage.files import ObjectFiles
 from roughy.uploads.locks import UploadLocks
 
 
@@ -22,6 +23,7 @@ class Runtime:
     settings: Settings
     db: Database
     store: BlobStore
+    files: ObjectFiles  # local files of objects, for the jobs' tools
     jobs: JobQueue
     locks: UploadLocks = field(default_factory=UploadLocks)
     # What else the process opened on this runtime (e.g. a webhook sender), closed first.
@@ -42,10 +44,12 @@ def build_runtime(settings: Settings, register_jobs: Callable[[JobQueue], None])
     migrate.upgrade(settings.resolved_database_url)
     jobs = JobQueue(settings)
     register_jobs(jobs)
+    store = open_store(settings)
     runtime = Runtime(
         settings=settings,
         db=Database(settings.resolved_database_url),
-        store=LocalBlobStore(settings.blob_dir, durable=settings.upload_fsync),
+        store=store,
+        files=open_files(settings, store),
         jobs=jobs,
     )
     # Each committed event is published (events.RECORDED): the job list says who delivers it.

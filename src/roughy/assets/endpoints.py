@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from roughy import downloads
 from roughy.assets import service
@@ -158,7 +158,7 @@ def download_asset(
     rt: RuntimeDep,
     expires: Annotated[str, Query()] = "",
     signature: Annotated[str, Query()] = "",
-) -> StreamingResponse:
+) -> Response:
     """The asset's bytes, by a signed URL from `download_url` (no key); supports `Range`, and
     `HEAD` for the headers alone. Named after the asset's `filename` when it has one."""
     aid = path_id(asset_id, "Asset")

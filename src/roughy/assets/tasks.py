@@ -13,7 +13,6 @@ from roughy.assets.models import Asset
 from roughy.credits import service as credits
 from roughy.media.probe import Probe, UnreadableMedia, probe, retyped
 from roughy.queue import claims
-from roughy.storage.base import LocalPaths
 from roughy.transcripts import tasks as transcripts
 
 if TYPE_CHECKING:
@@ -61,15 +60,11 @@ def process_asset(rt: Runtime, asset_id: str) -> None:
 
 
 def _measure(rt: Runtime, asset_id: str) -> tuple[Probe | None, Failure | None]:
-    store = rt.store
-    if not isinstance(store, LocalPaths):
-        raise NotImplementedError("processing needs a store with local paths")
-    path = store.object_path(asset_id)
-    if not path.exists():
-        # Missing bytes are the store's fault, not the media's: let the job be retried.
-        raise FileNotFoundError(f"stored object of asset {asset_id} is missing")
     try:
-        measured = probe(path)
+        # Missing bytes are the store's fault, not the media's: FileNotFoundError lets the job
+        # be retried.
+        with rt.files.reading(asset_id) as path:
+            measured = probe(path)
     except UnreadableMedia as exc:
         log.info("unreadable media", extra={"asset_id": asset_id, "reason": str(exc)})
         return None, ("unreadable_media", "The file could not be read as audio or video.")

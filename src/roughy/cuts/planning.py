@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 from roughy.cuts import service
 from roughy.cuts.models import Cut
 from roughy.speech.types import CutOptions, Listen, OverrideError, WordFits
-from roughy.storage.base import LocalPaths
 from roughy.transcripts import service as transcripts
 from roughy.transcripts.models import Transcript
 
@@ -108,10 +107,11 @@ def _ears(
     from roughy.speech.hear.align import ALIGNED_LANGUAGES, fit, word_fits
     from roughy.speech.hear.audio import AudioUnreadable, decode
 
-    if language not in ALIGNED_LANGUAGES or not isinstance(rt.store, LocalPaths):
+    if language not in ALIGNED_LANGUAGES:
         return None, None
     try:
-        recording = decode(rt.store.object_path(asset_id), rt.settings.data_dir)
+        with rt.files.reading(asset_id) as path:
+            recording = decode(path, rt.settings.data_dir)
     except (AudioUnreadable, OSError):
         log.warning("recording not read for listening", extra={"asset_id": asset_id})
         return None, None

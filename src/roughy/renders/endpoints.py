@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse, Response
 
 from roughy import downloads
 from roughy.assets.endpoints import base_url
@@ -145,7 +145,7 @@ def download_render(
     rt: RuntimeDep,
     expires: Annotated[str, Query()] = "",
     signature: Annotated[str, Query()] = "",
-) -> StreamingResponse:
+) -> Response:
     """The rendered file, by a signed URL from `download_url` (no key); supports `Range`."""
     rid = path_id(render_id, "Render")
     downloads.check(rt, _subject(rid), expires, signature)

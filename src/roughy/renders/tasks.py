@@ -25,7 +25,6 @@ from roughy.queue import claims
 from roughy.renders import service
 from roughy.renders.models import Render
 from roughy.speech.types import Span
-from roughy.storage.base import LocalPaths
 
 if TYPE_CHECKING:
     from roughy.media.render import Output
@@ -77,37 +76,33 @@ def _render(rt: Runtime, render: Render) -> None:
     from roughy.media.render import NothingToRender
     from roughy.media.render import render as encode
 
-    store = rt.store
-    if not isinstance(store, LocalPaths):
-        raise NotImplementedError("renders need a store with local paths")
-    source = store.object_path(render.asset_id)
-    if not source.exists():
-        raise FileNotFoundError(f"stored object of asset {render.asset_id} is missing")
+    files = rt.files
     key = service.object_key(render.id)
-    target = store.upload_path(key)
+    target = files.output(key)
     spans = _spans(rt, render)
     started = time.monotonic()
     try:
-        plan = encode(
-            source,
-            spans,
-            _output(render),
-            target,
-            ffmpeg=ffmpeg.binary(rt.settings.ffmpeg),
-            on_progress=_progress_writer(rt, render.id),
-            should_stop=lambda: _stopped(rt, render.id),
-        )
+        with files.reading(render.asset_id) as source:  # FileNotFoundError: retried
+            plan = encode(
+                source,
+                spans,
+                _output(render),
+                target,
+                ffmpeg=ffmpeg.binary(rt.settings.ffmpeg),
+                on_progress=_progress_writer(rt, render.id),
+                should_stop=lambda: _stopped(rt, render.id),
+            )
     except ffmpeg.Stopped:
-        store.discard_upload(key)
+        files.discard_output(key)
         log.info("render stopped", extra={"render_id": render.id})
         return
     except (ffmpeg.EncoderFailed, UnreadableMedia, NothingToRender) as exc:
-        store.discard_upload(key)
+        files.discard_output(key)
         log.error("render failed", extra={"render_id": render.id, "reason": str(exc)[-1000:]})
         _conclude_failed(rt, render, "render_failed", "The file could not be rendered.")
         return
     except BaseException:
-        store.discard_upload(key)
+        files.discard_output(key)
         raise
     _publish(rt, render, key, target, round(plan.duration * 1000))
     log.info(
@@ -127,7 +122,7 @@ def _publish(rt: Runtime, render: Render, key: str, target: Path, duration_ms: i
     size = target.stat().st_size
     with open(target, "rb") as f:
         os.fsync(f.fileno())
-    rt.store.finish_upload(key, key)
+    rt.files.publish(key)
     with rt.db.session() as session:
         won = service.complete(session, render, size, duration_ms)
     if not won:

@@ -2,12 +2,15 @@
 
 Uploads are written through an :class:`UploadWriter` that starts at the acknowledged offset;
 a finished upload becomes an object under a key. Optional abilities of a backend are separate
-small protocols (:class:`LocalPaths`), checked with ``isinstance``.
+small protocols (:class:`LocalPaths`, :class:`Presigning`, :class:`UnfinishedUploads`,
+:class:`Recovering`), checked with ``isinstance``. Jobs get local files for objects through
+:mod:`roughy.storage.files`, whatever the store.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -44,8 +47,11 @@ class UploadWriter(Protocol):
 
 
 class BlobStore(Protocol):
-    def open_upload(self, upload_id: str, offset: int, *, recoverable: bool = True) -> UploadWriter:
-        """A writer at ``offset``; bytes stored past the acknowledged offset are dropped.
+    def open_upload(
+        self, upload_id: str, offset: int, *, length: int, recoverable: bool = True
+    ) -> UploadWriter:
+        """A writer at ``offset`` of an upload of ``length`` bytes; bytes stored past the
+        acknowledged offset are dropped.
 
         ``recoverable``: if the process dies while writing, what was written may be counted
         later (see :class:`Recovering`); False when the bytes must not be kept unless the whole
@@ -57,6 +63,12 @@ class BlobStore(Protocol):
 
     def finish_upload(self, upload_id: str, key: str) -> None:
         """The complete upload becomes the object ``key``."""
+
+    def put_file(self, key: str, path: Path) -> None:
+        """The local file (a tool's output) becomes the object ``key``; the file is gone after."""
+
+    def download(self, key: str, path: Path) -> None:
+        """A copy of the object into the local file ``path``; FileNotFoundError without it."""
 
     def object_size(self, key: str) -> int:
         """Raises FileNotFoundError when there is no such object."""
@@ -76,6 +88,26 @@ class LocalPaths(Protocol):
 
     def upload_path(self, upload_id: str) -> Path:
         """Where an upload's bytes lie until ``finish_upload``: a tool may write a file there."""
+
+
+@runtime_checkable
+class Presigning(Protocol):
+    """A store that can hand clients a URL of its own for an object (S3's presigned GET)."""
+
+    presigned_downloads: bool  # whether downloads should redirect to it (a setting)
+
+    def presigned_url(
+        self, key: str, expires_in: int, *, disposition: str, content_type: str
+    ) -> str: ...
+
+
+@runtime_checkable
+class UnfinishedUploads(Protocol):
+    """A store whose uploads hold resources of their own until finished or discarded (S3's
+    multipart uploads), which a crash between the two can leave without an owner."""
+
+    def unfinished_uploads(self) -> list[tuple[str, datetime]]:
+        """``(upload id, started)`` of each upload the store holds open."""
 
 
 @runtime_checkable

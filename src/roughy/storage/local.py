@@ -15,6 +15,7 @@ import ctypes.util
 import errno
 import fcntl
 import os
+import shutil
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
@@ -179,7 +180,7 @@ class LocalBlobStore:
         return self._uploads / (_safe(upload_id) + MARKER_SUFFIX)
 
     def open_upload(
-        self, upload_id: str, offset: int, *, recoverable: bool = True
+        self, upload_id: str, offset: int, *, length: int = 0, recoverable: bool = True
     ) -> LocalUploadWriter:
         return LocalUploadWriter(
             self.upload_path(upload_id), self._marker(upload_id), offset, self.durable, recoverable
@@ -224,6 +225,14 @@ class LocalBlobStore:
             _unlink(marker)  # nothing (more) to count; the next writer drops what is past
         finally:
             os.close(fd)
+
+    def put_file(self, key: str, path: Path) -> None:
+        os.replace(path, self.object_path(key))
+        if self.durable:
+            _fsync_dir(self._objects)
+
+    def download(self, key: str, path: Path) -> None:
+        shutil.copyfile(self.object_path(key), path)
 
     def object_size(self, key: str) -> int:
         return self.object_path(key).stat().st_size

@@ -11,7 +11,6 @@ from sqlalchemy.orm import Session
 from roughy.assets.models import Asset
 from roughy.media.probe import UnreadableMedia, probe
 from roughy.queue import claims
-from roughy.storage.base import LocalPaths
 from roughy.transcripts import service
 
 if TYPE_CHECKING:
@@ -59,23 +58,19 @@ def _transcribe(rt: Runtime, asset_id: str, language: str | None) -> None:
     from roughy.speech.hear.models import ModelUnavailable
     from roughy.speech.hear.transcribe import transcribe_file
 
-    store, settings = rt.store, rt.settings
-    if not isinstance(store, LocalPaths):
-        raise NotImplementedError("transcription needs a store with local paths")
-    path = store.object_path(asset_id)
-    if not path.exists():
-        raise FileNotFoundError(f"stored object of asset {asset_id} is missing")
+    settings = rt.settings
     started = time.monotonic()
     try:
-        heard, levels = transcribe_file(
-            path,
-            model=settings.speech_model,
-            models_dir=settings.models_dir,
-            language=language,
-            threads=settings.speech_threads,
-            scratch=settings.data_dir,  # the decoded audio, 230 MB an hour, while it runs
-        )
-        frame_rate = probe(path).frame_rate
+        with rt.files.reading(asset_id) as path:  # FileNotFoundError: retried
+            heard, levels = transcribe_file(
+                path,
+                model=settings.speech_model,
+                models_dir=settings.models_dir,
+                language=language,
+                threads=settings.speech_threads,
+                scratch=settings.data_dir,  # the decoded audio, 230 MB an hour, while it runs
+            )
+            frame_rate = probe(path).frame_rate
     except ModelUnavailable as exc:
         log.error("speech model unavailable", extra={"asset_id": asset_id, "reason": str(exc)})
         with rt.db.session() as session:

@@ -88,7 +88,9 @@ async def _receive(
             await body.drain(DRAIN_LIMIT)
             raise ApiError("conflict", str(refused)) from None
 
-    writer = await run_in_threadpool(_open, rt, upload_id, current.offset, checksum is None)
+    writer = await run_in_threadpool(
+        _open, rt, upload_id, current.offset, current.length, checksum is None
+    )
     progress = Progress(rt, writer, upload_id, current, media)
     try:
         received = await stream_into(
@@ -113,9 +115,9 @@ async def _receive(
     return received, Outcome(done.offset, done.expires_at, done.finished)
 
 
-def _open(rt: Runtime, upload_id: str, offset: int, recoverable: bool) -> UploadWriter:
+def _open(rt: Runtime, upload_id: str, offset: int, length: int, recoverable: bool) -> UploadWriter:
     try:
-        return rt.store.open_upload(upload_id, offset, recoverable=recoverable)
+        return rt.store.open_upload(upload_id, offset, length=length, recoverable=recoverable)
     except UploadBusy:
         raise ApiError(
             "upload_locked",
