@@ -20,6 +20,7 @@ from roughy.assets.endpoints import router as assets_router
 from roughy.config import Settings
 from roughy.credits.endpoints import router as credits_router
 from roughy.cuts.endpoints import router as cuts_router
+from roughy.dashboard.endpoints import install_dashboard
 from roughy.docs import OPENAPI_URL, install_docs
 from roughy.errors import error_response, install_error_handlers
 from roughy.jobs import WORKER_MODULE, register_jobs
@@ -100,6 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         v1.include_router(router)
     app.include_router(v1)
+    install_dashboard(app)
     app.add_api_route("/healthz", _healthz, methods=["GET"], tags=["health"])
     app.add_api_route("/readyz", _readyz, methods=["GET"], tags=["health"])
     return app

@@ -1,0 +1,1 @@
+"""The dashboard: pages over the public API, served by ``roughy serve`` at ``/``."""
