@@ -40,7 +40,7 @@ from roughy.client.errors import (
     Unauthenticated,
     WaitTimedOut,
 )
-from roughy.client.models import Asset, Cut, Render
+from roughy.client.models import Asset, AssetSummary, Cut, Render
 
 
 class ExitCode(IntEnum):
@@ -178,7 +178,7 @@ def _wait_asset(client: Client, asset: Asset, timeout: float | None) -> Asset:
         return client.wait_for_asset(asset.id, max_wait=timeout)
 
 
-def _show_assets(assets: Sequence[Asset], as_json: bool) -> None:
+def _show_assets(assets: Sequence[AssetSummary], as_json: bool) -> None:
     if as_json:
         _print_json(list(assets))
         return

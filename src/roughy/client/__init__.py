@@ -30,6 +30,7 @@ from roughy.client.errors import (
 )
 from roughy.client.models import (
     Asset,
+    AssetSummary,
     Cut,
     CutOptionsIn,
     Decision,
@@ -46,6 +47,7 @@ from roughy.client.uploads import UploadStore
 __all__ = [
     "ApiError",
     "Asset",
+    "AssetSummary",
     "AsyncClient",
     "Client",
     "Conflict",

@@ -16,6 +16,7 @@ from roughy.client import operations as ops
 from roughy.client.errors import RoughyError, TransportFailed, from_response
 from roughy.client.models import (
     Asset,
+    AssetSummary,
     Balance,
     Cut,
     CutOptionsIn,
@@ -173,7 +174,7 @@ class AsyncClient(Surface):
         state: str | None = None,
         limit: int = 20,
         offset: int = 0,
-    ) -> Page[Asset]:
+    ) -> Page[AssetSummary]:
         return await self.run(self._list_assets(project_id, state, limit, offset))
 
     async def get_asset(self, asset_id: str) -> Asset:

@@ -23,7 +23,7 @@ RenderState = Literal["pending", "processing", "completed", "failed", "cancelled
 RenderFormat = Literal["mp4", "mov", "m4a", "mp3"]
 Resolution = Literal["720p", "1080p", "4k"]
 TakePolicy = Literal["last", "best"]
-DropReason = Literal["filler", "false_start", "retake", "off_script", "silence"]
+DropReason = Literal["filler", "false_start", "retake", "off_script", "silence", "override"]
 ExportFormat = Literal["otio", "fcpxml", "xmeml", "edl", "json"]
 SubtitleFormat = Literal["srt", "vtt"]
 
@@ -64,9 +64,8 @@ class Project(ApiObject):
     updated_at: datetime
 
 
-class Asset(ApiObject):
-    """An asset; ``upload_url`` and ``download_url`` are only in a single asset's answer (a
-    list's items leave them out: None here)."""
+class AssetSummary(ApiObject):
+    """An asset as a list shows it."""
 
     id: str
     project_id: str
@@ -82,8 +81,14 @@ class Asset(ApiObject):
     error_message: str | None
     created_at: datetime
     cuttable: bool
-    upload_url: str | None = None
-    download_url: str | None = None
+
+
+class Asset(AssetSummary):
+    """An asset as its own answer shows it: with its upload URL while ``pending_upload``, a
+    fresh signed download URL once ``ready``."""
+
+    upload_url: str | None
+    download_url: str | None
 
 
 class CutOptions(ApiObject):

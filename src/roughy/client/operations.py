@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from roughy.client.models import (
     Asset,
+    AssetSummary,
     Balance,
     Cut,
     CutCreate,
@@ -18,7 +19,6 @@ from roughy.client.models import (
 from roughy.client.steps import Operation
 
 _LIST = ("limit", "offset")
-TUS_HEADERS = ("Tus-Resumable",)
 
 ME = Operation("GET", "/v1/users/me", response=User)
 BALANCE = Operation("GET", "/v1/credits/balance", response=Balance)
@@ -27,7 +27,9 @@ CREATE_PROJECT = Operation("POST", "/v1/projects", body=ProjectCreate, response=
 LIST_PROJECTS = Operation("GET", "/v1/projects", ("state", *_LIST), response=Page[Project])
 GET_PROJECT = Operation("GET", "/v1/projects/{project_id}", response=Project)
 
-LIST_ASSETS = Operation("GET", "/v1/assets", ("project_id", "state", *_LIST), response=Page[Asset])
+LIST_ASSETS = Operation(
+    "GET", "/v1/assets", ("project_id", "state", *_LIST), response=Page[AssetSummary]
+)
 GET_ASSET = Operation("GET", "/v1/assets/{asset_id}", response=Asset)
 DELETE_ASSET = Operation("DELETE", "/v1/assets/{asset_id}")
 DOWNLOAD_ASSET = Operation("GET", "/v1/assets/{asset_id}/download")
@@ -35,11 +37,12 @@ DOWNLOAD_ASSET = Operation("GET", "/v1/assets/{asset_id}/download")
 CREATE_UPLOAD = Operation(
     "POST", "/v1/uploads", headers=("Tus-Resumable", "Upload-Length", "Upload-Metadata")
 )
-HEAD_UPLOAD = Operation("HEAD", "/v1/uploads/{upload_id}", headers=TUS_HEADERS)
+# HEAD and DELETE take Tus-Resumable too, though the served document does not list it there.
+HEAD_UPLOAD = Operation("HEAD", "/v1/uploads/{upload_id}")
 PATCH_UPLOAD = Operation(
     "PATCH", "/v1/uploads/{upload_id}", headers=("Tus-Resumable", "Upload-Offset")
 )
-DELETE_UPLOAD = Operation("DELETE", "/v1/uploads/{upload_id}", headers=TUS_HEADERS)
+DELETE_UPLOAD = Operation("DELETE", "/v1/uploads/{upload_id}")
 
 CREATE_CUT = Operation("POST", "/v1/cuts", body=CutCreate, response=Cut)
 LIST_CUTS = Operation(

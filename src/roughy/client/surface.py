@@ -11,6 +11,7 @@ from roughy.client import flows
 from roughy.client import operations as ops
 from roughy.client.models import (
     Asset,
+    AssetSummary,
     Cut,
     Decisions,
     Page,
@@ -52,9 +53,9 @@ class Surface:
 
     def _list_assets(
         self, project_id: str | None, state: str | None, limit: int, offset: int
-    ) -> Flow[Page[Asset]]:
+    ) -> Flow[Page[AssetSummary]]:
         query = {"project_id": project_id, "state": state, "limit": limit, "offset": offset}
-        return flows.list_page(ops.LIST_ASSETS, Asset, query)
+        return flows.list_page(ops.LIST_ASSETS, AssetSummary, query)
 
     def _delete_asset(self, asset_id: str) -> Flow[None]:
         yield from flows.call(ops.DELETE_ASSET, params={"asset_id": asset_id})
