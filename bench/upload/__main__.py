@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Roughy against the two best open TUS servers, on loopback, in one run (``make bench``).
 
-    .venv/bin/python bench/upload [--rounds 3] [--quick]
+    .venv/bin/python bench/upload [--rounds 3] [--quick] [--baseline REF] [--kinds ...]
 
 Every measurement starts a fresh server (see servers.py) and measures it alternately with the
 others (ours, a peer, ours, a peer; the order reverses every other round) on the same files:
@@ -14,6 +14,10 @@ receiver (raw_receiver.py) taking the single PATCH.
 
 Before each timed upload, free memory is put in the same state (``FreeMemory("hot")`` from
 upload_bench.py: on this VM, pages just handed back to the host cost a fault each).
+
+``--baseline REF`` adds Roughy as it was at commit REF (durable and relaxed) to every round,
+so a change is measured against what it changed in the same run; ``--kinds`` picks the servers
+(e.g. only ours and the baseline's, without the peers).
 
 The table goes to stdout and, with the raw numbers, to bench/results/peers-<time>.{md,json}.
 """
@@ -168,10 +172,10 @@ def dd(plan: Plan, rnd: int, durable: bool) -> Result:
     return Result(rnd, kind, "single", True, size, seconds, size / MB / seconds)
 
 
-def run(plan: Plan) -> list[Result]:
+def run(plan: Plan, kinds: tuple[str, ...]) -> list[Result]:
     results: list[Result] = []
     for rnd in range(1, plan.rounds + 1):
-        order = servers.KINDS if rnd % 2 else tuple(reversed(servers.KINDS))
+        order = kinds if rnd % 2 else tuple(reversed(kinds))
         results += [dd(plan, rnd, durable=True), dd(plan, rnd, durable=False)]
         results.append(measure(plan, rnd, "raw", "single"))
         for workload in WORKLOADS:
@@ -237,12 +241,20 @@ def targets(rows: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[str, str,
         peers = {k: median(rows.get((workload, k), {}).get(measure_of, [])) for k in PEERS}
         best_kind = max(peers, key=lambda k: peers[k])
         best = peers[best_kind]
-        ratio = ours / best if best else 0.0
-        out.append((f"{workload}: relaxed ≥ {wanted:.1f}× best peer ({best_kind})",
-                    f"{ratio:.2f}×", ratio >= wanted))  # fmt: skip
+        if best:
+            ratio = ours / best
+            out.append((f"{workload}: relaxed ≥ {wanted:.1f}× best peer ({best_kind})",
+                        f"{ratio:.2f}×", ratio >= wanted))  # fmt: skip
+        for mode in ("durable", "relaxed"):
+            now = median(rows.get((workload, f"roughy-{mode}"), {}).get(measure_of, []))
+            then = median(rows.get((workload, f"baseline-{mode}"), {}).get(measure_of, []))
+            if now and then:  # "no regression": within the noise of one run (5 %)
+                out.append((f"{workload}: {mode} ≥ 0.95× the baseline", f"{now / then:.2f}×",
+                            now / then >= 0.95))  # fmt: skip
     for kind in OURS:
         p99 = median(rows.get(("head", kind), {}).get("p99", []))
-        out.append((f"HEAD p99 ≤ 10 ms ({kind})", f"{p99:.1f} ms", 0 < p99 <= 10))
+        if p99:
+            out.append((f"HEAD p99 ≤ 10 ms ({kind})", f"{p99:.1f} ms", p99 <= 10))
     cpu = max(median(rows[(w, k)]["cpu_s_per_gib"]) for w in WORKLOADS[:3] for k in OURS
               if (w, k) in rows)  # fmt: skip
     out.append(("server CPU ≤ 2.5 s per GiB (ours, worst row)", f"{cpu:.2f} s", cpu <= 2.5))
@@ -251,15 +263,16 @@ def targets(rows: dict[tuple[str, str], dict[str, Any]]) -> list[tuple[str, str,
                 rss * MiB / MB <= 100))  # fmt: skip
     durable = median(rows.get(("single", "roughy-durable"), {}).get("mbps", []))
     fdatasync = median(rows.get(("single", "dd conv=fdatasync"), {}).get("mbps", []))
-    ratio = durable / fdatasync if fdatasync else 0.0
-    out.append(("durable single ≥ 0.9× dd conv=fdatasync", f"{ratio:.2f}×", ratio >= 0.9))
+    if durable and fdatasync:
+        ratio = durable / fdatasync
+        out.append(("durable single ≥ 0.9× dd conv=fdatasync", f"{ratio:.2f}×", ratio >= 0.9))
     return out
 
 
 def render(plan: Plan, results: list[Result], env: dict[str, str]) -> str:
     rows = summarise(results)
-    kinds = ("roughy-durable", "roughy-relaxed", *PEERS, "raw", "dd conv=fdatasync",
-             "dd (page cache)")  # fmt: skip
+    kinds = ("roughy-durable", "roughy-relaxed", *servers.BASELINE_KINDS, *PEERS, "raw",
+             "dd conv=fdatasync", "dd (page cache)")  # fmt: skip
     head = ["| server | 1 PATCH 2 GiB MB/s | 50 MiB chunks MB/s | 8×256 MiB concurrent MB/s "
             "| CPU s/GiB (1 / chunks / 8) | peak RSS MiB (1 / chunks / 8 / HEAD) [idle] "
             "| HEAD req/s | HEAD p50 / p99 ms | HEAD CPU µs/req | sha256 OK |",
@@ -317,6 +330,15 @@ def environment() -> dict[str, str]:
     }
 
 
+def export_src(ref: str, into: Path) -> Path:
+    """The ``src/`` of commit ``ref``, exported (no checkout of this tree is touched)."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "src"], check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into / "src"
+
+
 def ensure_peers() -> None:
     peers = servers.PEERS
     if not (peers / "node_modules").exists() or not (peers / ".venv" / "bin" / "uvicorn").exists():
@@ -335,12 +357,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--quick", action="store_true", help="1 round of small files (a check)")
     parser.add_argument("--workdir", type=Path, default=None, help="default: a temporary folder")
+    parser.add_argument("--baseline", metavar="REF", help="also Roughy at this commit")
+    choices = (*servers.KINDS, *servers.BASELINE_KINDS)
+    parser.add_argument("--kinds", nargs="+", choices=choices, help="default: ours and the peers")
     args = parser.parse_args(argv)
     if args.quick:
         args.rounds, args.size, args.part_size, args.heads = 1, 128 * MiB, 16 * MiB, 500
-    ensure_peers()
+    kinds = tuple(args.kinds or servers.KINDS)
+    if args.baseline and not args.kinds:
+        kinds = ("roughy-durable", "baseline-durable", "roughy-relaxed", "baseline-relaxed")
+        kinds += tuple(k for k in servers.KINDS if k not in kinds)
+    if any(k in PEERS for k in kinds):
+        ensure_peers()
     workdir = Path(tempfile.mkdtemp(prefix="roughy-peers-", dir=args.workdir))
     try:
+        if args.baseline:
+            servers.baseline_src = export_src(args.baseline, workdir / "baseline")
         big = make_source(workdir, args.size)
         part = make_source(workdir, args.part_size)
         first = workdir / "first-mib.wav"
@@ -352,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         memory = FreeMemory("hot", 0.0, workdir / "scratch")
         plan = Plan(args.rounds, big, part, first_mib, args.parts, args.chunk, args.heads,
                     args.connections, workdir, memory)  # fmt: skip
-        results = run(plan)
+        results = run(plan, kinds)
         report = render(plan, results, environment())
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -4,7 +4,10 @@
   authentication on, acknowledging bytes after fsync (durable) or not (relaxed, like the peers);
 * ``tus-node``: @tus/server + @tus/file-store (``bench/peers/node_tus.mjs``);
 * ``tuspy``: tuspyserver's FastAPI router under uvicorn (``bench/peers/tuspy_app.py``);
-* ``raw``: ``raw_receiver.py``, which only writes request bodies to files (a baseline).
+* ``raw``: ``raw_receiver.py``, which only writes request bodies to files (a baseline);
+* ``baseline-durable`` and ``baseline-relaxed``: Roughy as it was at an earlier commit
+  (``--baseline REF``: its ``src/`` exported to the work dir, run with this venv), to show a
+  change costs nothing in the same run.
 
 Each kind knows how to open an upload (Roughy through ``POST /v1/assets``, the others through
 TUS creation) and where the stored file ends up.
@@ -31,6 +34,14 @@ HERE = Path(__file__).resolve().parent
 PEERS = HERE.parent / "peers"
 TUS = {"Tus-Resumable": "1.0.0"}
 KINDS = ("roughy-durable", "tus-node", "roughy-relaxed", "tuspy")  # ours and peers alternate
+BASELINE_KINDS = ("baseline-durable", "baseline-relaxed")
+# Where an earlier Roughy's src/ lies, for the baseline kinds (set by --baseline).
+baseline_src: Path | None = None
+
+
+def is_roughy(kind: str) -> bool:
+    """Roughy now or at the baseline commit (both speak Roughy's API and store alike)."""
+    return kind.startswith(("roughy", "baseline"))
 
 
 @dataclass
@@ -55,7 +66,7 @@ class Running:
     def create(self, size: int) -> str:
         """Open an upload of ``size`` bytes; its absolute URL."""
         with httpx.Client(base_url=self.base_url, headers={**TUS, **self.auth}, timeout=60) as c:
-            if self.kind.startswith("roughy"):
+            if is_roughy(self.kind):
                 if not self.project:
                     made = c.post("/v1/projects", json={"name": "bench"})
                     self.project = made.raise_for_status().json()["id"]
@@ -73,7 +84,7 @@ class Running:
     def stored(self, url: str) -> Path:
         """Where the server keeps the bytes of that upload."""
         name = urlsplit(url).path.rstrip("/").rsplit("/", 1)[1]
-        if self.kind.startswith("roughy"):
+        if is_roughy(self.kind):
             done = self.data_dir / "blobs" / "objects" / name
             return done if done.exists() else self.data_dir / "blobs" / "uploads" / name
         return self.data_dir / name
@@ -92,15 +103,20 @@ def start(kind: str, workdir: Path, name: str) -> Running:
     log_path.parent.mkdir(exist_ok=True)
     env = {**os.environ, "PORT": str(port), "DATA_DIR": str(data_dir)}
     cwd = None
-    if kind.startswith("roughy"):
+    if is_roughy(kind):
         env.pop("ROUGHY_DATABASE_URL", None)
         env.pop("ROUGHY_REDIS_URL", None)
         env |= {
             "ROUGHY_DATA_DIR": str(data_dir),
             "ROUGHY_PORT": str(port),
-            "ROUGHY_UPLOAD_FSYNC": "true" if kind == "roughy-durable" else "false",
+            "ROUGHY_UPLOAD_FSYNC": "true" if kind.endswith("-durable") else "false",
         }
         command = [str(Path(sys.executable).with_name("roughy")), "serve"]
+        if kind.startswith("baseline"):
+            if baseline_src is None:
+                raise ValueError("the baseline kinds need --baseline REF")
+            env["PYTHONPATH"] = str(baseline_src)  # before the venv's editable install
+            command = [sys.executable, "-c", "from roughy.cli import main; main()", "serve"]
     elif kind == "tus-node":
         command = ["node", str(PEERS / "node_tus.mjs")]
     elif kind == "tuspy":
@@ -120,7 +136,7 @@ def start(kind: str, workdir: Path, name: str) -> Running:
     server = Running(kind, process, f"http://127.0.0.1:{port}", data_dir, log_path)
     try:
         _wait_ready(server)
-        if kind.startswith("roughy"):
+        if is_roughy(kind):
             server.key = (data_dir / "local-api-key").read_text().strip()
     except BaseException:
         stop(server)
@@ -141,7 +157,7 @@ def _wait_ready(server: Running, timeout: float = 60) -> None:
 
 
 def _answers(server: Running) -> bool:
-    if server.kind.startswith("roughy"):
+    if is_roughy(server.kind):
         return httpx.get(server.base_url + "/healthz", timeout=1).status_code == 200
     return httpx.options(server.base_url + "/files", headers=TUS, timeout=1).status_code < 500
 
