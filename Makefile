@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-deps test-sqlite test-postgresql bench bench-upload bench-processing bench-cut bench-memory bench-render bench-webhooks clean
+.PHONY: run test lint test-deps test-sqlite test-postgresql test-s3 bench-s3 bench bench-upload bench-processing bench-cut bench-memory bench-render bench-webhooks clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -16,8 +16,8 @@ run: $(STAMP)
 	$(VENV)/bin/roughy serve
 
 ## Install what the tests need (ffmpeg, tus-js-client), lint, then run the suite twice:
-## SQLite + SQLite queue, and PostgreSQL + Redis queue.
-test: $(STAMP) test-deps lint test-sqlite test-postgresql
+## SQLite + SQLite queue, and PostgreSQL + Redis queue; then the scale-out pass on S3.
+test: $(STAMP) test-deps lint test-sqlite test-postgresql test-s3
 
 test-deps:
 	scripts/install-test-deps.sh
@@ -34,6 +34,27 @@ test-sqlite: $(STAMP)
 ## Scale-out: PostgreSQL database, Redis job queue.
 test-postgresql: $(STAMP)
 	$(VENV)/bin/pytest --db postgresql --queue redis
+
+## Scale-out on S3: PostgreSQL + Redis + an S3 server (Swift's s3api, started on free loopback
+## ports by the session: scripts/s3-server-start.sh) with two API nodes and two workers: the
+## storage contract, the multi-node tests and a focused subset (uploads with real clients,
+## processing, a cut and a render read from S3); the storage contract again with the server's
+## part limit at 1,000 (Swift's own default).
+S3_SUBSET := tests/storage tests/scaleout tests/test_uploads.py tests/test_processing.py \
+	tests/test_clients.py::test_tuspy_uploads_real_media_in_small_chunks \
+	tests/test_clients.py::test_tus_js_client_small_chunks \
+	tests/test_clients.py::test_guide_curl_loop_resumes_from_the_head_offset \
+	tests/test_cuts.py::test_the_cut_keeps_the_second_take_without_the_um \
+	tests/test_renders.py::test_the_cut_renders_to_720p_mp4_with_the_second_take_only_upright_in_sync \
+	tests/test_renders.py::test_deleting_the_asset_deletes_its_renders_and_their_files
+test-s3: $(STAMP)
+	$(VENV)/bin/pytest --db postgresql --queue redis --storage s3 $(S3_SUBSET)
+	$(VENV)/bin/pytest --db postgresql --queue redis --storage s3 --s3-max-parts 1000 tests/storage
+
+## One 2 GiB upload through Roughy on S3 against boto3's upload_file on the same server, 8
+## concurrent uploads, peak RSS per API node (docs/benchmarks.md, "S3").
+bench-s3: $(STAMP)
+	$(PY) bench/s3_bench.py $(ARGS)
 
 ## Roughy against @tus/server and tuspyserver, alternating, 3 rounds (docs/benchmarks.md).
 bench: $(STAMP)
