@@ -13,7 +13,9 @@ from roughy.assets import service as assets
 from roughy.assets.tasks import purge_asset_bytes
 from roughy.db import utcnow
 from roughy.queue import claims
+from roughy.storage.base import UnfinishedUploads
 from roughy.uploads import service as uploads
+from roughy.uploads.models import Upload
 
 if TYPE_CHECKING:
     from roughy.runtime import Runtime
@@ -82,8 +84,34 @@ def requeue_lapsed_jobs(rt: Runtime) -> int:
     return requeued
 
 
+# A multipart upload younger than this may belong to an upload whose row is being written.
+ORPHAN_GRACE = timedelta(hours=1)
+
+
+def abort_orphan_multipart_uploads(rt: Runtime) -> int:
+    """Uploads the store holds open (S3 multipart uploads) that no unfinished upload owns (a
+    crash between the store and the database) are discarded with their objects."""
+    store = rt.store
+    if not isinstance(store, UnfinishedUploads):
+        return 0
+    cutoff = utcnow() - ORPHAN_GRACE
+    aborted = 0
+    for upload_id, started in store.unfinished_uploads():
+        if started > cutoff:
+            continue
+        with rt.db.session() as session:
+            upload = session.get(Upload, upload_id)
+            owned = upload is not None and upload.completed_at is None
+        if not owned:
+            store.discard_upload(upload_id)
+            aborted += 1
+            log.warning("orphan multipart upload aborted", extra={"upload_id": upload_id})
+    return aborted
+
+
 def lifecycle(rt: Runtime) -> None:
     """The periodic housekeeping; each step is safe to run on several workers at once."""
     reap_expired_uploads(rt)
     purge_unpaid_assets(rt)
     requeue_lapsed_jobs(rt)
+    abort_orphan_multipart_uploads(rt)
