@@ -21,11 +21,11 @@ from typing import TYPE_CHECKING
 
 from roughy.webhooks import deliveries
 from roughy.webhooks.deliveries import Outgoing, Policy
-from roughy.webhooks.sender import Sender
 
 if TYPE_CHECKING:
     from roughy.config import Settings
     from roughy.runtime import Runtime
+    from roughy.webhooks.sender import Sender
 
 log = logging.getLogger("roughy.webhooks")
 
@@ -49,6 +49,9 @@ def policy(settings: Settings) -> Policy:
 
 def sender(rt: Runtime) -> Sender:
     """This process's sender, made at its first use and closed with the runtime."""
+    # Imported here: only a process that sends loads httpx (7 MB of an API process's memory).
+    from roughy.webhooks.sender import Sender
+
     wake = _wake_of(rt)
     with _lock:
         found = _senders.get(id(rt))
