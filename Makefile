@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-deps test-sqlite test-postgresql test-s3 bench-s3 bench bench-upload bench-processing bench-cut bench-memory bench-render bench-webhooks clean
+.PHONY: run test lint test-deps test-sqlite test-postgresql test-s3 bench bench-upload bench-processing bench-cut bench-memory bench-render bench-webhooks clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -50,11 +50,6 @@ S3_SUBSET := tests/storage tests/scaleout tests/test_uploads.py tests/test_proce
 test-s3: $(STAMP)
 	$(VENV)/bin/pytest --db postgresql --queue redis --storage s3 $(S3_SUBSET)
 	$(VENV)/bin/pytest --db postgresql --queue redis --storage s3 --s3-max-parts 1000 tests/storage
-
-## One 2 GiB upload through Roughy on S3 against boto3's upload_file on the same server, 8
-## concurrent uploads, peak RSS per API node (docs/benchmarks.md, "S3").
-bench-s3: $(STAMP)
-	$(PY) bench/s3_bench.py $(ARGS)
 
 ## Roughy against @tus/server and tuspyserver, alternating, 3 rounds (docs/benchmarks.md).
 bench: $(STAMP)

@@ -15,7 +15,7 @@ from roughy.queue.jobqueue import JobQueue
 from roughy.storage.base import BlobStore
 from roughy.storage.factory import open_files, open_store
 from roughy.storage.files import ObjectFiles
-from roughy.uploads.locks import UploadLocks
+from roughy.uploads.locks import Leases, UploadLocks
 
 
 @dataclass
@@ -51,6 +51,10 @@ def build_runtime(settings: Settings, register_jobs: Callable[[JobQueue], None])
         store=store,
         files=open_files(settings, store),
         jobs=jobs,
+        # With Redis, uploads are held across nodes too (a lease with a fencing token).
+        locks=UploadLocks(Leases(settings.redis_url, settings.queue_name))
+        if settings.redis_url
+        else UploadLocks(),
     )
     # Each committed event is published (events.RECORDED): the job list says who delivers it.
     runtime.db.sessions.configure(

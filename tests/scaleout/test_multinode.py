@@ -188,6 +188,31 @@ def test_tus_js_client_through_a_proxy_that_switches_node_on_every_request(
     _ready_and_intact(cluster, asset["id"], recording)
 
 
+def test_a_patch_on_another_node_while_one_writes_gets_423_and_never_interleaves(
+    cluster: Cluster, recording: Path
+) -> None:
+    data = recording.read_bytes()
+    with cluster.client() as c:
+        asset, url = create_asset(c, _project(cluster), len(data))
+    writing = raw_patch(cluster.on(0, url), cluster.key, 0, len(data), data[: 2 * MIB])
+    try:
+        time.sleep(0.5)  # node 0 holds the upload, its PATCH still open
+        with cluster.client(1) as c:
+            r = c.patch(
+                cluster.on(1, url),
+                content=data,
+                headers={**TUS, "Upload-Offset": "0", "Content-Type": OCTETS},
+            )
+        assert r.status_code == 423, r.text
+        assert r.json()["error"]["code"] == "upload_locked"
+        writing.sendall(data[2 * MIB :])
+        answer = writing.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 204"), answer
+    finally:
+        writing.close()
+    _ready_and_intact(cluster, asset["id"], recording)
+
+
 def test_a_node_killed_mid_patch_and_the_upload_finished_through_the_other(
     cluster: Cluster, recording: Path, tmp_path: Path, database_url: str
 ) -> None:
@@ -201,15 +226,21 @@ def test_a_node_killed_mid_patch_and_the_upload_finished_through_the_other(
         os.kill(victim.process.pid, signal.SIGKILL)
         victim.process.wait(10)
         sock.close()
-        head = c.head(cluster.on(1, url), headers=TUS)
-        assert head.status_code == 200, head.text
-        offset = int(head.headers["Upload-Offset"])
-        assert 0 <= offset < len(data)
-        r = c.patch(
-            cluster.on(1, url),
-            content=data[offset:],
-            headers={**TUS, "Upload-Offset": str(offset), "Content-Type": OCTETS},
-        )
+        # The dead node's lease holds the upload until it lapses: 423, then the PATCH goes.
+        deadline = time.monotonic() + 90
+        while True:
+            head = c.head(cluster.on(1, url), headers=TUS)
+            assert head.status_code == 200, head.text
+            offset = int(head.headers["Upload-Offset"])
+            assert 0 <= offset < len(data)
+            r = c.patch(
+                cluster.on(1, url),
+                content=data[offset:],
+                headers={**TUS, "Upload-Offset": str(offset), "Content-Type": OCTETS},
+            )
+            if r.status_code != 423 or time.monotonic() > deadline:
+                break
+            time.sleep(float(r.headers.get("Retry-After", "1")))
         assert r.status_code == 204, r.text
     _ready_and_intact(cluster, asset["id"], recording, node=1)
     # The node comes back, on the same database, queue and bucket.

@@ -5,8 +5,12 @@ reconnects after a dropped connection should not wait for the server to notice t
 dead. The holder stops reading at once, keeps what it received, and releases; the newcomer gets
 the lock, or ``423 upload_locked`` if the holder has not let go within the wait.
 
-Across processes the offset update itself is conditional (see the upload service), so two
-nodes can never both advance the same offset; a distributed lock belongs to the scale-out work.
+Across nodes (with Redis configured) a holder also takes a lease in Redis: a PATCH to an
+upload another node is writing waits for the lease and gets ``423 upload_locked`` if it does not
+come free in time. Each lease carries a fencing token (a per-upload counter); a holder renews
+its lease while it writes and checks its token before acknowledging an offset, so a node that
+stalled past its lease cannot count bytes after another node took the upload over. The offset
+update itself stays conditional (see the upload service) beneath all this.
 """
 
 from __future__ import annotations
@@ -15,8 +19,61 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
 
 from roughy.errors import ApiError
+
+if TYPE_CHECKING:
+    from redis import Redis as SyncRedis
+    from redis.asyncio import Redis
+
+LEASE_SECONDS = 10.0  # what a node killed mid-PATCH holds its uploads up for
+_RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"""
+_RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then
+  return redis.call('del', KEYS[1]) else return 0 end"""
+
+
+class LeaseLost(ApiError):
+    def __init__(self) -> None:
+        super().__init__(
+            "upload_locked",
+            "This node's hold on the upload lapsed and another took it over; HEAD and resume.",
+            headers={"Retry-After": "1"},
+        )
+
+
+class Leases:
+    """Per-upload leases with fencing tokens in Redis, shared by every node."""
+
+    def __init__(self, url: str, namespace: str, lease_seconds: float = LEASE_SECONDS) -> None:
+        from redis import Redis as SyncRedis
+        from redis.asyncio import Redis
+
+        self._redis: Redis = Redis.from_url(url)
+        self._sync: SyncRedis = SyncRedis.from_url(url)
+        self._namespace = namespace
+        self.lease_ms = int(lease_seconds * 1000)
+
+    def _key(self, upload_id: str) -> str:
+        return f"{self._namespace}:upload-lock:{upload_id}"
+
+    async def acquire(self, upload_id: str) -> int | None:
+        token = int(await self._redis.incr(f"{self._namespace}:upload-fence:{upload_id}"))
+        taken = await self._redis.set(self._key(upload_id), token, nx=True, px=self.lease_ms)
+        return token if taken else None
+
+    async def renew(self, upload_id: str, token: int) -> bool:
+        renew = self._redis.eval(_RENEW, 1, self._key(upload_id), token, self.lease_ms)
+        return bool(await renew)
+
+    async def release(self, upload_id: str, token: int) -> None:
+        await self._redis.eval(_RELEASE, 1, self._key(upload_id), token)
+
+    def holds(self, upload_id: str, token: int) -> bool:
+        """Whether ``token`` still holds the upload (blocking: asked from a worker thread)."""
+        value = self._sync.get(self._key(upload_id))
+        return value is not None and int(value) == token
 
 
 class Hold:
@@ -25,6 +82,13 @@ class Hold:
         self.release_requested = False
         self.saving = asyncio.Event()  # the PATCH has stopped reading its body
         self._on_release_request: Callable[[], None] | None = None
+        self._fence: Callable[[], bool] | None = None
+
+    def fence(self) -> None:
+        """Raises :class:`LeaseLost` unless this hold still holds the upload (blocking: checked
+        in a worker thread before an offset is acknowledged)."""
+        if self._fence is not None and not self._fence():
+            raise LeaseLost()
 
     def on_release_request(self, callback: Callable[[], None] | None) -> None:
         self._on_release_request = callback
@@ -36,8 +100,9 @@ class Hold:
 
 
 class UploadLocks:
-    def __init__(self) -> None:
+    def __init__(self, leases: Leases | None = None) -> None:
         self._held: dict[str, Hold] = {}
+        self._leases = leases
 
     def busy(self, upload_id: str) -> bool:
         """Whether a request is writing the upload now."""
@@ -99,7 +164,43 @@ class UploadLocks:
         hold = Hold()
         self._held[upload_id] = hold
         try:
-            yield hold
+            if self._leases is None:
+                yield hold
+            else:
+                async with self._leased(upload_id, hold, deadline):
+                    yield hold
         finally:
             del self._held[upload_id]
             hold.released.set()
+
+    @asynccontextmanager
+    async def _leased(self, upload_id: str, hold: Hold, deadline: float) -> AsyncIterator[None]:
+        """The upload's lease across nodes while the block runs, renewed as it goes."""
+        leases = self._leases
+        assert leases is not None
+        loop = asyncio.get_running_loop()
+        while (token := await leases.acquire(upload_id)) is None:
+            if loop.time() >= deadline:
+                raise ApiError(
+                    "upload_locked",
+                    "Another request is writing this upload right now; retry shortly.",
+                    headers={"Retry-After": "1"},
+                )
+            await asyncio.sleep(0.1)
+        hold._fence = lambda: leases.holds(upload_id, token)
+
+        async def keep() -> None:
+            while True:
+                await asyncio.sleep(leases.lease_ms / 3000)
+                if not await leases.renew(upload_id, token):
+                    hold.request_release()  # lapsed: stop reading; the fence refuses the count
+                    return
+
+        keeper = asyncio.create_task(keep())
+        try:
+            yield
+        finally:
+            keeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keeper
+            await asyncio.shield(leases.release(upload_id, token))

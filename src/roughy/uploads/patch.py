@@ -25,6 +25,7 @@ from roughy.uploads import recovery, service
 from roughy.uploads.body import Body, Cause, Ending, watching
 from roughy.uploads.checksum import ExpectedChecksum
 from roughy.uploads.first_chunk import Refused, judge_head
+from roughy.uploads.locks import Hold
 from roughy.uploads.protocol import offset_headers
 from roughy.uploads.transfer import Received, stream_into, uninterruptible
 
@@ -61,7 +62,7 @@ async def receive_chunk(
         )
         body = Body(receive, hold, settings.upload_idle_timeout_seconds)
         async with watching(body):
-            received, outcome = await _receive(rt, body, upload_id, current, checksum)
+            received, outcome = await _receive(rt, body, upload_id, current, checksum, hold)
     _refuse_unless_whole(rt, body, received, outcome)
     return outcome
 
@@ -72,6 +73,7 @@ async def _receive(
     upload_id: str,
     current: service.UploadStatus,
     checksum: ExpectedChecksum | None,
+    hold: Hold,
 ) -> tuple[Received | None, Outcome]:
     """The body into the upload, saved and acknowledged; None when it ended before a first
     chunk could be judged (nothing stored)."""
@@ -91,7 +93,7 @@ async def _receive(
     writer = await run_in_threadpool(
         _open, rt, upload_id, current.offset, current.length, checksum is None
     )
-    progress = Progress(rt, writer, upload_id, current, media)
+    progress = Progress(rt, writer, upload_id, current, media, hold.fence)
     try:
         received = await stream_into(
             body,
@@ -188,8 +190,10 @@ class Progress:
         upload_id: str,
         current: service.UploadStatus,
         media: MediaFormat | None,
+        fence: Callable[[], None] = lambda: None,
     ) -> None:
         self.rt, self.writer, self.upload_id, self.media = rt, writer, upload_id, media
+        self.fence = fence  # raises unless this request still holds the upload (across nodes)
         self.origin = self.start = current.offset
         self.length = current.length
         self.expires_at: datetime | None = current.expires_at
@@ -219,6 +223,7 @@ class Progress:
 
     def _commit(self, end: int) -> service.Committed:
         rt = self.rt
+        self.fence()
         with rt.db.session() as session:
             done = service.commit(
                 session, rt.settings, rt.store, self.upload_id, self.start, end, self.media
