@@ -98,11 +98,29 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# Each run's servers get databases named after the run's process, so two runs on one machine
+# (two developers, or a developer beside CI) never drop each other's databases.
 SERVER_DB_PREFIX = "roughy_t_"
+RUN_DB_PREFIX = f"{SERVER_DB_PREFIX}{os.getpid()}_"
+
+
+def _run_alive(name: str) -> bool:
+    """Whether the test run that made database ``name`` is still running."""
+    pid = name.removeprefix(SERVER_DB_PREFIX).partition("_")[0]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def reset_postgres(url: str) -> None:
-    """An empty ``public`` schema, and no databases left by earlier runs' servers."""
+    """An empty ``public`` schema, and no databases left by earlier runs' servers (a run still
+    going keeps its own)."""
     with psycopg.connect(_plain(url), autocommit=True) as conn:
         conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
         conn.execute("CREATE SCHEMA public")
@@ -110,7 +128,8 @@ def reset_postgres(url: str) -> None:
             "SELECT datname FROM pg_database WHERE datname LIKE %s", (SERVER_DB_PREFIX + "%",)
         ).fetchall()
         for (name,) in stale:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            if not _run_alive(name):
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _plain(url: str) -> str:
@@ -124,7 +143,7 @@ def database_for(base_url: str, tmp: Path) -> str:
     housekeeping would otherwise take up its jobs against another store)."""
     if base_url.startswith("sqlite"):
         return f"sqlite:///{tmp / 'roughy.db'}"
-    name = SERVER_DB_PREFIX + hashlib.sha256(str(tmp).encode()).hexdigest()[:16]
+    name = RUN_DB_PREFIX + hashlib.sha256(str(tmp).encode()).hexdigest()[:16]
     with psycopg.connect(_plain(base_url), autocommit=True) as conn:
         exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
         if exists is None:
