@@ -174,7 +174,12 @@ def upload(
             store.put(key, stored)
     state = _Upload(path, size, stored.upload_url, stored.asset_id, progress)
     state.report(offset)
-    yield from _send_from(state, offset, chunk_size, max_retries)
+    try:
+        yield from _send_from(state, offset, chunk_size, max_retries)
+    except _Gone as gone:
+        if store is not None:
+            store.remove(key)
+        raise gone.cause from None
     if store is not None:
         store.remove(key)
     asset: Asset = yield from get_asset(state.asset_id)
@@ -245,16 +250,23 @@ def _send_from(state: _Upload, offset: int, chunk_size: int, max_retries: int) -
         state.report(offset)
 
 
+class _Gone(Exception):
+    """The upload is no more (e.g. its first chunk was not media): ``cause`` says why."""
+
+    def __init__(self, cause: RoughyError) -> None:
+        self.cause = cause
+
+
 def _recover(state: _Upload, cause: RoughyError, backoff: Backoff) -> Flow[int]:
     """After a failed PATCH: the offset the server kept. If the upload is gone (the server
-    refused the first chunk's media and cancelled it), the PATCH's own error is raised."""
+    refused the first chunk's media and cancelled it), ``_Gone`` with the PATCH's error."""
     tries = 0
     while True:
         yield Pause(backoff.next(getattr(cause, "retry_after", None)))
         try:
             return (yield from _head(state.url))
         except NotFound:
-            raise cause from None
+            raise _Gone(cause) from None
         except (TransportFailed, ServerError, UploadLocked):
             tries += 1
             if tries > 8:
