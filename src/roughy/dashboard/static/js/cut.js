@@ -2,7 +2,7 @@
 // new cut, renders with their progress, and the exports.
 
 import { get, post } from "./api.js";
-import { chip, field, h, seconds } from "./dom.js";
+import { bytes, chip, field, h, seconds } from "./dom.js";
 import { crumbs, showError } from "./ui.js";
 import { player } from "./asset.js";
 
@@ -259,6 +259,13 @@ function renders(page, cut, asset) {
   const audio = select("audio_bitrate", [["", "Auto"], ["128", "128 kbps"], ["192", "192 kbps"], ["256", "256 kbps"], ["320", "320 kbps"]]);
   const rate = h("input", { type: "number", name: "frame_rate", id: "render-frame_rate", min: 1, max: 120, placeholder: "Auto" });
   const list = h("ul", { className: "rows", id: "renders" });
+  // Audio formats have no picture: its settings do not apply.
+  const pictureOnly = () => {
+    const sound = ["m4a", "mp3"].includes(format.value);
+    for (const control of [resolution, video, rate]) control.disabled = sound;
+  };
+  format.addEventListener("change", pictureOnly);
+  pictureOnly();
   const form = h(
     "form",
     {
@@ -271,10 +278,8 @@ function renders(page, cut, asset) {
         if (video.value) output.video_bitrate = Number(video.value);
         if (audio.value) output.audio_bitrate = Number(audio.value);
         if (rate.value) output.frame_rate = Number(rate.value);
-        if (["m4a", "mp3"].includes(format.value)) {
-          delete output.resolution;
-          delete output.video_bitrate;
-          delete output.frame_rate;
+        for (const [name, control] of [["resolution", resolution], ["video_bitrate", video], ["frame_rate", rate]]) {
+          if (control.disabled) delete output[name];
         }
         try {
           await post("/v1/renders", { asset_id: cut.asset_id, cut_id: cut.id, output });
@@ -295,7 +300,8 @@ function renders(page, cut, asset) {
   function row(render) {
     const out = render.output;
     const label = [out.format, out.resolution, out.video_bitrate && `${out.video_bitrate} Mbps`, out.audio_bitrate && `${out.audio_bitrate} kbps`].filter(Boolean).join(" · ");
-    const cells = [h("span", { className: "grow" }, label), chip(render.state)];
+    const facts = render.state === "completed" ? ` · ${seconds(render.duration_seconds)} · ${bytes(render.size_bytes)}` : "";
+    const cells = [h("span", { className: "grow" }, label + facts), chip(render.state)];
     if (OPEN.has(render.state)) {
       cells.push(h("progress", { max: 1, value: render.progress }), h("span", { className: "muted" }, `${Math.round(render.progress * 100)} %`));
       cells.push(

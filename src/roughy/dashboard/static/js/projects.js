@@ -117,6 +117,8 @@ function uploader(target, projectId, onChange) {
     uppy.setFileState(file.id, { error: message });
   });
   uppy.on("upload-success", onChange);
+  // Finished files leave the drop zone (the list below has them); failed ones stay, with why.
+  uppy.on("complete", (result) => result.successful.forEach((file) => uppy.removeFile(file.id)));
   uppy.on("upload", onChange);
   return uppy;
 }
