@@ -77,7 +77,9 @@ async def sign_in(body: SignIn, request: Request, rt: RuntimeDep) -> JSONRespons
         max_age=sessions.TTL_SECONDS,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        # Behind a proxy that ends TLS, the public URL says the page is served over https.
+        secure=request.url.scheme == "https"
+        or (rt.settings.public_url or "").startswith("https://"),
         path="/",
     )
     return response
