@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=6.0.1
-DEST=src/roughy/dashboard/static/vendor/uppy
+DEST=src/roughy/web/static/vendor/uppy
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 

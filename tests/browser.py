@@ -22,7 +22,7 @@ import pytest
 
 CHROMIUM = os.environ.get("ROUGHY_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-UPPY = Path(__file__).resolve().parent.parent / "src/roughy/dashboard/static/vendor/uppy"
+UPPY = Path(__file__).resolve().parent.parent / "src/roughy/web/static/vendor/uppy"
 
 playwright_sync = pytest.importorskip("playwright.sync_api")
 

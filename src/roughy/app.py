@@ -20,7 +20,6 @@ from roughy.assets.endpoints import router as assets_router
 from roughy.config import Settings
 from roughy.credits.endpoints import router as credits_router
 from roughy.cuts.endpoints import router as cuts_router
-from roughy.dashboard.endpoints import install_dashboard
 from roughy.docs import OPENAPI_URL, install_docs
 from roughy.errors import error_response, install_error_handlers
 from roughy.jobs import WORKER_MODULE, register_jobs
@@ -33,6 +32,7 @@ from roughy.transcripts.endpoints import router as transcripts_router
 from roughy.uploads.endpoints import router as uploads_router
 from roughy.uploads.head import FastUploadHead
 from roughy.uploads.protocol import ALLOWED_HEADERS, EXPOSED_HEADERS, TusResumableHeader
+from roughy.web.endpoints import install_dashboard
 from roughy.webhooks.endpoints import router as webhooks_router
 
 log = logging.getLogger("roughy")

@@ -1,7 +1,7 @@
 """Authentication as a FastAPI dependency: a bearer key, or the dashboard's session cookie.
 
 A request with an ``Authorization`` header is judged by it alone. One without is judged by its
-session cookie (``roughy.dashboard.sessions``), if it has one: a session is its API key, looked
+session cookie (``roughy.web.sessions``), if it has one: a session is its API key, looked
 up again on every request, and it changes nothing without the CSRF header.
 """
 
@@ -15,9 +15,9 @@ from starlette.concurrency import run_in_threadpool
 
 from roughy.accounts.models import Account, ApiKey
 from roughy.accounts.service import authenticate
-from roughy.dashboard import sessions
 from roughy.errors import ApiError
 from roughy.runtime import Runtime, get_runtime
+from roughy.web import sessions
 
 CHALLENGE = {"WWW-Authenticate": "Bearer"}
 # Declares the scheme in the OpenAPI document (the docs page's "Authorize"); the header is read

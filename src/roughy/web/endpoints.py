@@ -19,9 +19,9 @@ from starlette.staticfiles import StaticFiles
 from roughy.accounts.models import Account, ApiKey
 from roughy.accounts.service import key_lookup
 from roughy.auth import session_account
-from roughy.dashboard import sessions
 from roughy.errors import ApiError
 from roughy.runtime import Runtime, get_runtime
+from roughy.web import sessions
 
 STATIC = Path(__file__).resolve().parent / "static"
 router = APIRouter(include_in_schema=False)
