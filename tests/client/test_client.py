@@ -51,7 +51,8 @@ def test_upload_wait_render_download_with_typed_objects(
     assert asset.state in ("processing", "ready")
     assert seen[-1] == (size, size) and all(t == size for _, t in seen)
     ready = roughy.wait_for_asset(asset.id, max_wait=120)
-    assert ready.state == "ready" and ready.duration_seconds == "6.000" and ready.cuttable
+    assert ready.state == "ready", (ready.error_code, ready.error_message)
+    assert ready.duration_seconds == "6.000" and ready.cuttable
     back = roughy.download_asset(asset.id, tmp_path / "back.mp4")
     assert back.read_bytes() == media["mp4"].read_bytes()
     assert [a.id for a in roughy.list_assets(project_id=project.id).items] == [asset.id]

@@ -129,6 +129,7 @@ class Decision(ApiObject):
     keep: bool
     reason: DropReason | None
     line: int | None
+    take: int | None = None  # which take of its line (1-based) a word belongs to
     note: str | None = None
 
 
