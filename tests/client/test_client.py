@@ -19,6 +19,7 @@ from roughy.client import (
     NotFound,
     NotReady,
     RenderOutputIn,
+    SpanOverride,
     TransportFailed,
     Unauthenticated,
     UploadStore,
@@ -67,6 +68,17 @@ def test_upload_wait_render_download_with_typed_objects(
     assert saved.stat().st_size == done.size_bytes
     assert not (tmp_path / "out.mp3.part").exists()
     assert not json.loads(roughy.store.file.read_text())  # a finished upload is forgotten
+
+
+def test_overrides_make_another_cut_and_echo_back(roughy: Client, media: dict[str, Path]) -> None:
+    project = roughy.create_project("Overrides")
+    asset = roughy.wait_for_asset(roughy.upload(media["mp3"], project.id).id, max_wait=120)
+    plain = roughy.create_cut(asset.id)
+    keep_all = [SpanOverride(start=0.0, end=6.0, keep=True)]
+    chosen = roughy.create_cut(asset.id, overrides=keep_all)
+    assert chosen.id != plain.id and chosen.overrides == keep_all
+    assert roughy.create_cut(asset.id, overrides=keep_all).id == chosen.id  # idempotent
+    assert roughy.create_cut(asset.id, overrides=[]).id == plain.id
 
 
 class PatchThroughProxy(httpx.BaseTransport):

@@ -72,16 +72,24 @@ class Sides:
 
 def compare(mine: Schema, theirs: Schema, sides: Sides, where: str) -> list[str]:
     """Where the client's schema differs from the server's, from the client's side."""
-    ours = {_kind(b): b for b in _branches(mine, sides.mine)}
-    served = {_kind(b): b for b in _branches(theirs, sides.theirs)}
+    our_branches = _branches(mine, sides.mine)
+    served_branches = _branches(theirs, sides.theirs)
+    ours = {_kind(b): b for b in our_branches}
+    served = {_kind(b): b for b in served_branches}
     if set(ours) != set(served):
         return [f"{where}: the client has {sorted(ours)}, the server {sorted(served)}"]
     problems: list[str] = []
     for kind, branch in ours.items():
         if kind == "array":
             problems += compare(branch["items"], served[kind]["items"], sides, f"{where}[]")
-        elif kind == "object":
-            problems += _compare_objects(branch, served[kind], sides, where)
+        elif kind == "object":  # a union of objects: each of ours against its namesake
+            objects = [b for b in our_branches if _kind(b) == kind]
+            theirs_by_title = {b.get("title"): b for b in served_branches if _kind(b) == kind}
+            for mine_object in objects:
+                title = mine_object.get("title")
+                match = theirs_by_title.get(title, served[kind])
+                at = f"{where}<{title}>" if len(objects) > 1 else where
+                problems += _compare_objects(mine_object, match, sides, at)
         elif kind == "enum":
             unknown = _unknown_values(branch, served[kind], sides.reading)
             if unknown:
@@ -161,3 +169,24 @@ def test_the_comparison_catches_a_drifted_field(document: Schema) -> None:
     assert any(p.startswith("Project.id:") for p in problems), problems
     assert any(p.startswith("Project.colour:") for p in problems), problems
     assert not any(p.startswith("Project.name") for p in problems), problems
+
+
+def test_the_comparison_reads_each_object_of_a_union(document: Schema) -> None:
+    """Each object of a union (an override: a take or a span) is held against its namesake."""
+
+    class TakeOverride(BaseModel):
+        lines: int  # `line` on the server
+        take: int
+
+    class SpanOverride(BaseModel):
+        start: float
+        end: float
+        keep: bool
+
+    class Body(BaseModel):
+        asset_id: str
+        overrides: list[TakeOverride | SpanOverride] | None = None
+
+    served = {"$ref": "#/components/schemas/CutCreate"}
+    problems = _model_problems(Body, served, document, "CutCreate", reading=False)
+    assert problems == ["CutCreate.overrides[]<TakeOverride>.lines: not in the served document"]

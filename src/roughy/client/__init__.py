@@ -39,6 +39,8 @@ from roughy.client.models import (
     Project,
     Render,
     RenderOutputIn,
+    SpanOverride,
+    TakeOverride,
     User,
 )
 from roughy.client.sync import Client
@@ -64,6 +66,8 @@ __all__ = [
     "Render",
     "RenderOutputIn",
     "RoughyError",
+    "SpanOverride",
+    "TakeOverride",
     "TransportFailed",
     "Unauthenticated",
     "UploadStore",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +27,7 @@ from roughy.client.models import (
     Cut,
     CutCreate,
     CutOptionsIn,
+    Override,
     Page,
     Project,
     ProjectCreate,
@@ -94,10 +95,12 @@ def create_cut(
     script: str | None,
     options: CutOptionsIn | None,
     retry_until: float | None,
+    overrides: Sequence[Override] | None = None,
 ) -> Flow[Cut]:
     """A cut (the existing one for a repeat). While the asset is still being prepared, with
     ``retry_until`` (a ``time.monotonic()``), asks again after the server's ``Retry-After``."""
-    body = CutCreate(asset_id=asset_id, script=script, options=options)
+    chosen = list(overrides) if overrides else None
+    body = CutCreate(asset_id=asset_id, script=script, options=options, overrides=chosen)
     cut: Cut = yield from _while_not_ready(
         lambda: fetch(ops.CREATE_CUT, Cut, body=body), retry_until
     )

@@ -105,12 +105,31 @@ class Segment(ApiObject):
     end: str
 
 
+class TakeOverride(ApiObject):
+    """Keep take ``take`` (1-based, a decision's ``take``) of script line ``line``."""
+
+    line: int
+    take: int
+
+
+class SpanOverride(ApiObject):
+    """Keep (or drop) every word whose middle lies in [start, end] seconds of the source."""
+
+    start: float
+    end: float
+    keep: bool
+
+
+Override = TakeOverride | SpanOverride
+
+
 class Cut(ApiObject):
     id: str
     asset_id: str
     state: CutState
     script: str | None
     options: CutOptions
+    overrides: list[Override] = []
     segments: list[Segment] | None
     kept_duration_seconds: str | None
     missing_lines: list[int] | None
@@ -184,6 +203,7 @@ class CutCreate(ApiObject):
     asset_id: str
     script: str | None = None
     options: CutOptionsIn | None = None
+    overrides: list[Override] | None = None
 
 
 class RenderOutputIn(ApiObject):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, TypeVar
@@ -22,6 +22,7 @@ from roughy.client.models import (
     CutOptionsIn,
     Decisions,
     ExportFormat,
+    Override,
     Page,
     Project,
     Render,
@@ -216,11 +217,15 @@ class Client(Surface):
         script: str | None = None,
         *,
         options: CutOptionsIn | None = None,
+        overrides: Sequence[Override] | None = None,
         wait_for_asset: float | None = None,
     ) -> Cut:
         """A cut of a ready asset (the same cut for the same script and options). With
-        ``wait_for_asset`` seconds, an asset still being prepared is waited for."""
-        return self.run(flows.create_cut(asset_id, script, options, self._until(wait_for_asset)))
+        ``wait_for_asset`` seconds, an asset still being prepared is waited for. ``overrides``
+        (``TakeOverride``, ``SpanOverride``): a reviewer's choices, making another cut."""
+        return self.run(
+            flows.create_cut(asset_id, script, options, self._until(wait_for_asset), overrides)
+        )
 
     def get_cut(self, cut_id: str) -> Cut:
         return self.run(flows.get_cut(cut_id))
