@@ -97,8 +97,15 @@ class Settings(BaseSettings):
     storage_cache_bytes: int = Field(
         default=20 * GIB,
         gt=0,
-        description="Jobs on an S3 store read objects from a local cache of at most this size "
-        "(in the data dir); the least recently used files go first.",
+        description="The bound of the jobs' local cache of objects (in the data dir; the least "
+        "recently used go first), for a store whose objects tools cannot read in place or by "
+        "URL: on S3, tools read presigned URLs with Range requests and nothing is cached.",
+    )
+    s3_orphan_grace_seconds: int = Field(
+        default=3600,
+        ge=0,
+        description="A multipart upload in the bucket that no unfinished upload owns is aborted "
+        "with its objects once this old (a crash between the store and the database).",
     )
 
     redis_url: str | None = Field(

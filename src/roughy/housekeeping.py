@@ -84,17 +84,14 @@ def requeue_lapsed_jobs(rt: Runtime) -> int:
     return requeued
 
 
-# A multipart upload younger than this may belong to an upload whose row is being written.
-ORPHAN_GRACE = timedelta(hours=1)
-
-
 def abort_orphan_multipart_uploads(rt: Runtime) -> int:
     """Uploads the store holds open (S3 multipart uploads) that no unfinished upload owns (a
-    crash between the store and the database) are discarded with their objects."""
+    crash between the store and the database) are discarded with their objects. One younger
+    than ``s3_orphan_grace_seconds`` is left: its upload's row may be being written."""
     store = rt.store
     if not isinstance(store, UnfinishedUploads):
         return 0
-    cutoff = utcnow() - ORPHAN_GRACE
+    cutoff = utcnow() - timedelta(seconds=rt.settings.s3_orphan_grace_seconds)
     aborted = 0
     for upload_id, started in store.unfinished_uploads():
         if started > cutoff:
