@@ -63,7 +63,7 @@ def _measure(rt: Runtime, asset_id: str) -> tuple[Probe | None, Failure | None]:
     try:
         # Missing bytes are the store's fault, not the media's: FileNotFoundError lets the job
         # be retried.
-        with rt.files.reading(asset_id) as path:
+        with rt.files.source(asset_id) as path:
             measured = probe(path)
     except UnreadableMedia as exc:
         log.info("unreadable media", extra={"asset_id": asset_id, "reason": str(exc)})

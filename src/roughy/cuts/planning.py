@@ -110,7 +110,7 @@ def _ears(
     if language not in ALIGNED_LANGUAGES:
         return None, None
     try:
-        with rt.files.reading(asset_id) as path:
+        with rt.files.source(asset_id) as path:
             recording = decode(path, rt.settings.data_dir)
     except (AudioUnreadable, OSError):
         log.warning("recording not read for listening", extra={"asset_id": asset_id})

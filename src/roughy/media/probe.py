@@ -10,8 +10,9 @@ import json
 import subprocess
 import sys
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
+
+from roughy.media.inputs import MediaInput, pyav_options, scrubbed, target
 
 PROBE_TIMEOUT_SECONDS = 300
 
@@ -41,21 +42,21 @@ class Streams:
     channels: int | None = None
 
 
-def probe(path: Path) -> Probe:
-    """Probe ``path`` in a child process."""
+def probe(path: MediaInput) -> Probe:
+    """Probe ``path`` (a file, or a URL read with Range requests) in a child process."""
     return Probe(**_in_child(path))
 
 
-def streams(path: Path) -> Streams:
+def streams(path: MediaInput) -> Streams:
     """The render's view of ``path``'s streams, measured in a child process (one frame decoded
     for its rotation)."""
     return Streams(**_in_child(path, "--streams"))
 
 
-def _in_child(path: Path, *flags: str) -> dict[str, Any]:
+def _in_child(path: MediaInput, *flags: str) -> dict[str, Any]:
     try:
         done = subprocess.run(
-            [sys.executable, "-m", "roughy.media.probe", *flags, str(path)],
+            [sys.executable, "-m", "roughy.media.probe", *flags, target(path)],
             capture_output=True,
             text=True,
             timeout=PROBE_TIMEOUT_SECONDS,
@@ -67,19 +68,21 @@ def _in_child(path: Path, *flags: str) -> dict[str, Any]:
         answer: dict[str, Any] = json.loads(done.stdout)
     except json.JSONDecodeError:
         raise UnreadableMedia(
-            f"the prober stopped ({done.returncode}): {done.stderr[-500:]}"
+            f"the prober stopped ({done.returncode}): {scrubbed(done.stderr[-500:], path)}"
         ) from None
     if "error" in answer:
         raise UnreadableMedia(str(answer["error"]))
     return answer
 
 
-def probe_here(path: Path) -> Probe:
+def probe_here(path: MediaInput) -> Probe:
     """Probe ``path`` in this process (the child's side of :func:`probe`)."""
     import av
 
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        with av.open(
+            target(path), mode="r", metadata_errors="ignore", options=pyav_options(path)
+        ) as container:
             audio = [s for s in container.streams if s.type == "audio"]
             video = [
                 s
@@ -99,15 +102,17 @@ def probe_here(path: Path) -> Probe:
                 frame_rate=_frame_rate(video[0]) if video else None,
             )
     except (av.FFmpegError, OSError, ValueError) as exc:
-        raise UnreadableMedia(str(exc)) from exc
+        raise UnreadableMedia(scrubbed(str(exc), path)) from exc
 
 
-def streams_here(path: Path) -> Streams:
+def streams_here(path: MediaInput) -> Streams:
     """The child's side of :func:`streams`."""
     import av
 
     try:
-        with av.open(str(path), mode="r", metadata_errors="ignore") as container:
+        with av.open(
+            target(path), mode="r", metadata_errors="ignore", options=pyav_options(path)
+        ) as container:
             audio: Any = next((s for s in container.streams if s.type == "audio"), None)
             video: Any = next(
                 (
@@ -128,7 +133,7 @@ def streams_here(path: Path) -> Streams:
                 channels=audio.channels if audio else None,
             )
     except (av.FFmpegError, OSError, ValueError, StopIteration) as exc:
-        raise UnreadableMedia(str(exc)) from exc
+        raise UnreadableMedia(scrubbed(str(exc), path)) from exc
 
 
 def _displayed(container: Any, video: Any) -> tuple[int, int]:
@@ -246,9 +251,9 @@ def retyped(content_type: str, extension: str, is_video: bool) -> tuple[str, str
 def _main(argv: list[str]) -> int:
     try:
         if argv[1] == "--streams":
-            answer: dict[str, Any] = asdict(streams_here(Path(argv[2])))
+            answer: dict[str, Any] = asdict(streams_here(argv[2]))
         else:
-            answer = asdict(probe_here(Path(argv[1])))
+            answer = asdict(probe_here(argv[1]))
     except UnreadableMedia as exc:
         answer = {"error": str(exc)}
     print(json.dumps(answer))

@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from roughy.media import presets
+from roughy.media import inputs, presets
+from roughy.media.inputs import MediaInput, ffmpeg_input_options
 from roughy.media.presets import Container
 from roughy.speech.types import Span
 from roughy.timelines.frames import FrameRange, SourceMedia, exact_rate, frame_ranges
@@ -237,10 +238,12 @@ def _fades(p: Plan, i: int) -> str:
     return out
 
 
-def command(ffmpeg: str, source: Path, script: Path, target: Path, p: Plan) -> list[str]:
-    """The ffmpeg argv: ``script`` holds :func:`filter_script`; progress on stdout."""
+def command(ffmpeg: str, source: MediaInput, script: Path, target: Path, p: Plan) -> list[str]:
+    """The ffmpeg argv: ``script`` holds :func:`filter_script`; progress on stdout. The source
+    is read in one pass from its start (a URL: with Range requests, reconnecting)."""
     argv = [ffmpeg, "-hide_banner", "-nostdin", "-loglevel", "error", "-y"]
-    argv += ["-i", str(source), "-/filter_complex", str(script)]
+    argv += [*ffmpeg_input_options(source), "-i", inputs.target(source)]
+    argv += ["-/filter_complex", str(script)]
     if p.size is not None and p.video_kbps is not None:
         gop = max(1, round(p.rate * presets.GOP_SECONDS))
         argv += ["-map", "[vout]", "-c:v", "libx264", "-preset", presets.X264_PRESET]
@@ -255,7 +258,7 @@ def command(ffmpeg: str, source: Path, script: Path, target: Path, p: Plan) -> l
     return argv
 
 
-def measure(path: Path) -> Source:
+def measure(path: MediaInput) -> Source:
     """The source as the plan needs it (probed in child processes)."""
     from roughy.media.probe import probe, streams
 
@@ -274,7 +277,7 @@ def measure(path: Path) -> Source:
 
 
 def render(
-    source: Path,
+    source: MediaInput,
     spans: Sequence[Span] | None,
     output: Output,
     target: Path,
@@ -299,6 +302,8 @@ def render(
             on_progress=on_progress,
             should_stop=should_stop,
         )
+    except encoder.EncoderFailed as exc:
+        raise encoder.EncoderFailed(inputs.scrubbed(str(exc), source)) from None
     finally:
         Path(script.name).unlink(missing_ok=True)
     return the_plan

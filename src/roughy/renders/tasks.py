@@ -82,7 +82,7 @@ def _render(rt: Runtime, render: Render) -> None:
     spans = _spans(rt, render)
     started = time.monotonic()
     try:
-        with files.reading(render.asset_id) as source:  # FileNotFoundError: retried
+        with files.source(render.asset_id) as source:  # FileNotFoundError: retried
             plan = encode(
                 source,
                 spans,

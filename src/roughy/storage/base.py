@@ -97,8 +97,15 @@ class Presigning(Protocol):
     presigned_downloads: bool  # whether downloads should redirect to it (a setting)
 
     def presigned_url(
-        self, key: str, expires_in: int, *, disposition: str, content_type: str
-    ) -> str: ...
+        self,
+        key: str,
+        expires_in: int,
+        *,
+        disposition: str | None = None,
+        content_type: str | None = None,
+    ) -> str:
+        """A GET of the object, Range requests included, for ``expires_in`` seconds; the
+        response's Content-Disposition and Content-Type set where given."""
 
 
 @runtime_checkable

@@ -1,11 +1,19 @@
-"""Local files for objects: how a job hands an object to a tool (PyAV, ffmpeg, the recogniser),
-and how a file a tool wrote becomes an object, whatever the store.
+"""Local files and URLs for objects: how a job hands an object to a tool (PyAV, ffmpeg, the
+recogniser), and how a file a tool wrote becomes an object, whatever the store.
 
-A store with local paths gives its own files. Any other store's objects are copied into a cache
-in the data directory, bounded in size and cleaned as it goes: the least recently used files go
-first, never one a job is reading (each reader holds a shared ``flock`` on its file; eviction
-takes an exclusive one or leaves the file). Objects never change once stored, so a cached copy
-is good until evicted; processes on one machine share the cache.
+Every tool the jobs run on a stored recording (probing and render planning with PyAV, decoding
+for the recogniser and the cut's listening with PyAV, the render's ffmpeg) reads through FFmpeg,
+which opens an HTTP(S) URL with Range requests and seeks with new ones. :meth:`ObjectFiles.source`
+therefore gives such a tool the store's own file, or a presigned URL of the object (S3): a probe
+reads the header and a packet near the end, not the recording, and nothing waits for a copy.
+
+Only a store that has neither (no such store ships today) falls back to :meth:`ObjectFiles.reading`,
+a real file: the object copied into a cache in the data directory, bounded in size and cleaned
+as it goes: the least recently used files go first, never one a job is reading (each reader
+holds a shared ``flock`` on its file; eviction takes an exclusive one or leaves the file).
+Objects never change once stored, so a cached copy is good until evicted; processes on one
+machine share the cache. A tool's output is always a real local file (ffmpeg's MP4 muxer seeks
+back to write its index), published to the store once whole (:meth:`ObjectFiles.publish`).
 """
 
 from __future__ import annotations
@@ -17,7 +25,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from roughy.storage.base import BlobStore, LocalPaths
+from roughy.storage.base import BlobStore, LocalPaths, Presigning
+
+# How long a tool's URL stays valid: longer than any job reads its source (a render of hours).
+TOOL_URL_SECONDS = 24 * 3600
 
 
 class ObjectFiles:
@@ -26,6 +37,21 @@ class ObjectFiles:
         self.limit_bytes = limit_bytes
         self._cache = cache_dir / "objects"
         self._scratch = cache_dir / "scratch"
+
+    @contextlib.contextmanager
+    def source(self, key: str) -> Iterator[Path | str]:
+        """What a tool that reads through FFmpeg opens for the object ``key`` while the block
+        runs: the store's own file, a presigned URL (read with Range requests), or else a
+        cached copy (:meth:`reading`).
+
+        Raises FileNotFoundError when the store has no such object."""
+        store = self.store
+        if isinstance(store, LocalPaths) or not isinstance(store, Presigning):
+            with self.reading(key) as path:
+                yield path
+            return
+        store.object_size(key)  # FileNotFoundError before any tool runs
+        yield store.presigned_url(key, TOOL_URL_SECONDS)
 
     @contextlib.contextmanager
     def reading(self, key: str) -> Iterator[Path]:

@@ -2,15 +2,23 @@
 
 Under ``<prefix>``: ``objects/<key>`` are the objects (an upload's multipart upload targets
 ``objects/<upload id>`` from its first byte); ``uploads/<id>.info`` says which multipart upload
-an upload writes and its part size; ``uploads/<id>.part-<n>`` holds the first bytes of part
-``n`` while the part is not whole (tusd's "incomplete part"), so that whichever node takes the
-next PATCH finds them in the store. A writer that dies after sending a whole part but before
-its bytes were acknowledged leaves the acknowledged offset inside that part: its incomplete
-part object, written at the last acknowledgement, is therefore kept until an acknowledged
-offset has passed the part. Every part but the last has the size
+an upload writes and its part size; ``uploads/<id>.part-<n>.<k>`` holds the first ``k`` bytes
+of part ``n`` while the part is not whole (tusd's "incomplete part"), so that whichever node
+takes the next PATCH finds them in the store: it reads the one named after its acknowledged
+offset (a GET of a known key, consistent right after the write). A writer that dies after
+sending a whole part but before its bytes were acknowledged leaves the acknowledged offset
+inside that part: its incomplete-part objects are therefore kept until an acknowledged offset
+has passed the part. Every part but the last has the size
 :func:`roughy.storage.s3parts.part_size` gives; part ``n`` always holds the same bytes, so a
 part sent again (after a writer was cut off before its bytes were acknowledged) replaces the
 stale one.
+
+A writer that stalled past its lease while another node took the upload over (see
+``roughy.uploads.locks``) may still send parts and incomplete parts before it learns so, at its
+next acknowledgement, where the fencing check stops it. That is the only check it needs: what
+it sends cannot spoil the store. A part holds the same bytes whoever sends it (TUS offsets fix
+them), and an incomplete part is named by its length, so a stale writer's shorter one never
+replaces the bytes another writer's acknowledged offset stands on.
 
 The store keeps no state in memory between requests: the database's offset says what is
 acknowledged, and the store's objects hold at least that much.
@@ -74,7 +82,7 @@ class S3UploadWriter:
         self._store, self._id, self._info = store, upload_id, info
         self._start = offset
         self._written = 0
-        self._tails = store._tails(upload_id)  # part numbers with an incomplete-part object
+        self._tails = store._tails(upload_id)  # (part number, length) of incomplete parts
         self._load(offset)
         self._drop_tails_before(offset)
 
@@ -84,14 +92,17 @@ class S3UploadWriter:
         size = self._info.part_size
         self._part_start = offset - offset % size
         number = part_number(offset, size)
-        self._buffer = bytearray(self._store._tail(self._id, number, offset % size))
+        self._buffer = bytearray(self._store._tail(self._id, number, offset % size, self._tails))
         self._kept = offset
 
     def _drop_tails_before(self, acknowledged: int) -> None:
-        """Incomplete-part objects of parts wholly before an acknowledged offset are spent."""
-        spent = {n for n in self._tails if n < part_number(acknowledged, self._info.part_size)}
+        """Incomplete-part objects that no writer will read again: those of parts wholly before
+        an acknowledged offset, and those of its part shorter than it."""
+        size = self._info.part_size
+        number, within = part_number(acknowledged, size), acknowledged % size
+        spent = {(n, k) for n, k in self._tails if n < number or (n == number and k < within)}
         if spent:
-            self._store._delete(*(self._store._tail_key(self._id, n) for n in spent))
+            self._store._delete(*(self._store._tail_key(self._id, n, k) for n, k in spent))
             self._tails -= spent
 
     @property
@@ -119,7 +130,7 @@ class S3UploadWriter:
         if self._buffer:
             number = part_number(self._part_start, self._info.part_size)
             self._store._put_tail(self._id, number, bytes(self._buffer))
-            self._tails.add(number)
+            self._tails.add((number, len(self._buffer)))
         # What the last persist kept is acknowledged by now (a checkpoint counts its bytes
         # before the writer goes on).
         self._drop_tails_before(self._kept)
@@ -155,15 +166,21 @@ class S3BlobStore:
     def _info_key(self, upload_id: str) -> str:
         return f"{self.prefix}uploads/{_safe(upload_id)}.info"
 
-    def _tail_key(self, upload_id: str, number: int) -> str:
-        return f"{self.prefix}uploads/{_safe(upload_id)}.part-{number}"
+    def _tail_key(self, upload_id: str, number: int, length: int) -> str:
+        return f"{self.prefix}uploads/{_safe(upload_id)}.part-{number}.{length}"
 
-    def _tails(self, upload_id: str) -> set[int]:
+    def _tails(self, upload_id: str) -> set[tuple[int, int]]:
+        """``(part number, length)`` of each incomplete-part object of the upload."""
         base = f"{self.prefix}uploads/{_safe(upload_id)}.part-"
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=base
         )
-        return {int(o["Key"][len(base) :]) for page in pages for o in page.get("Contents", [])}
+        found = set()
+        for page in pages:
+            for o in page.get("Contents", []):
+                number, _, length = o["Key"][len(base) :].partition(".")
+                found.add((int(number), int(length)))
+        return found
 
     # the upload's state in the store
     def _read_info(self, upload_id: str) -> _Info | None:
@@ -187,31 +204,37 @@ class S3BlobStore:
         )
         return info
 
-    def _tail(self, upload_id: str, number: int, size: int) -> bytes:
-        """The first ``size`` bytes of part ``number``, from its incomplete-part object."""
+    def _tail(self, upload_id: str, number: int, size: int, listed: set[tuple[int, int]]) -> bytes:
+        """The first ``size`` bytes of part ``number``: from the incomplete-part object of that
+        length (what acknowledged them wrote it), else from a longer one ``listed``."""
         if size == 0:
             return b""
-        try:
-            got = self.client.get_object(
-                Bucket=self.bucket,
-                Key=self._tail_key(upload_id, number),
-                Range=f"bytes=0-{size - 1}",
-            )
-        except Exception as exc:
-            if _missing(exc) or "InvalidRange" in str(exc):
-                raise StoredBytesMissing(f"upload {upload_id}: part {number} is gone") from exc
-            raise
+        longer = sorted(k for n, k in listed if n == number and k > size)
+        for length in [size, *longer]:
+            try:
+                got = self.client.get_object(
+                    Bucket=self.bucket,
+                    Key=self._tail_key(upload_id, number, length),
+                    Range=f"bytes=0-{size - 1}",
+                )
+                break
+            except Exception as exc:
+                if not _missing(exc):
+                    raise
+        else:
+            raise StoredBytesMissing(f"upload {upload_id}: part {number} is gone")
         data = got["Body"].read()
         if len(data) != size:
             raise StoredBytesMissing(f"upload {upload_id}: {len(data)} of {size} bytes stored")
         return data
 
     def _put_tail(self, upload_id: str, number: int, data: bytes) -> None:
-        self.client.put_object(Bucket=self.bucket, Key=self._tail_key(upload_id, number), Body=data)
+        key = self._tail_key(upload_id, number, len(data))
+        self.client.put_object(Bucket=self.bucket, Key=key, Body=data)
 
     def _forget(self, upload_id: str) -> None:
         """The upload's own objects (not its multipart upload or its object)."""
-        tails = [self._tail_key(upload_id, n) for n in self._tails(upload_id)]
+        tails = [self._tail_key(upload_id, n, k) for n, k in self._tails(upload_id)]
         self._delete(*tails, self._info_key(upload_id))
 
     def _upload_part(self, upload_id: str, info: _Info, number: int, data: bytes) -> None:
@@ -342,18 +365,19 @@ class S3BlobStore:
 
     # abilities beyond BlobStore
     def presigned_url(
-        self, key: str, expires_in: int, *, disposition: str, content_type: str
+        self,
+        key: str,
+        expires_in: int,
+        *,
+        disposition: str | None = None,
+        content_type: str | None = None,
     ) -> str:
-        return self.client.generate_presigned_url(
-            "get_object",
-            Params={
-                "Bucket": self.bucket,
-                "Key": self._object(key),
-                "ResponseContentDisposition": disposition,
-                "ResponseContentType": content_type,
-            },
-            ExpiresIn=expires_in,
-        )
+        params = {"Bucket": self.bucket, "Key": self._object(key)}
+        if disposition is not None:
+            params["ResponseContentDisposition"] = disposition
+        if content_type is not None:
+            params["ResponseContentType"] = content_type
+        return self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in)
 
     def unfinished_uploads(self) -> list[tuple[str, datetime]]:
         """``(upload id, initiated)`` of every multipart upload of an upload in the store."""

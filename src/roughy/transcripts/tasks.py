@@ -61,7 +61,7 @@ def _transcribe(rt: Runtime, asset_id: str, language: str | None) -> None:
     settings = rt.settings
     started = time.monotonic()
     try:
-        with rt.files.reading(asset_id) as path:  # FileNotFoundError: retried
+        with rt.files.source(asset_id) as path:  # FileNotFoundError: retried
             heard, levels = transcribe_file(
                 path,
                 model=settings.speech_model,

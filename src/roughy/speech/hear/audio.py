@@ -20,6 +20,7 @@ import av
 import numpy as np
 import numpy.typing as npt
 
+from roughy.media.inputs import MediaInput, pyav_options, scrubbed, shown, target
 from roughy.speech.types import FRAME_SECONDS, SAMPLE_RATE
 
 Samples = npt.NDArray[np.float32]
@@ -166,10 +167,11 @@ class _Loudness:
         return self._levels.result()
 
 
-def decode(path: Path, directory: Path | None = None) -> Recording:
-    """``path``'s first audio stream (as ``load_audio`` reads it) streamed into a temporary
-    file in ``directory`` (the system's temporary directory by default), with its levels.
-    Memory stays flat however long the recording is."""
+def decode(path: MediaInput, directory: Path | None = None) -> Recording:
+    """``path``'s first audio stream (as ``load_audio`` reads it; ``path`` a file, or a URL
+    read with Range requests) streamed into a temporary file in ``directory`` (the system's
+    temporary directory by default), with its levels. Memory stays flat however long the
+    recording is."""
     file = tempfile.TemporaryFile(dir=directory)  # noqa: SIM115 (the Recording closes it)
     loudness = _Loudness(0)
     length = 0
@@ -199,7 +201,7 @@ def _seconds(blocks: Iterator[tuple[Samples, int]]) -> Iterator[Samples]:
         yield np.concatenate(pending)
 
 
-def load_audio(path: Path) -> Samples:
+def load_audio(path: MediaInput) -> Samples:
     """The first audio stream of ``path`` (any container PyAV reads) as 16 kHz mono float32.
 
     Sample 0 is the container's start time (what ``ffmpeg -ss`` counts from), so an audio
@@ -213,13 +215,13 @@ def load_audio(path: Path) -> Samples:
     return buffer.result() if buffer is not None else np.zeros(0, dtype=np.float32)
 
 
-def _blocks(path: Path) -> Iterator[tuple[Samples, int]]:
+def _blocks(path: MediaInput) -> Iterator[tuple[Samples, int]]:
     """``load_audio``'s samples a decoded frame at a time, each with the samples expected in
     all (from the container's duration)."""
     try:
-        with av.open(str(path)) as container:
+        with av.open(target(path), options=pyav_options(path)) as container:
             if not container.streams.audio:
-                raise AudioUnreadable(f"{path.name} has no audio stream")
+                raise AudioUnreadable(f"{shown(path)} has no audio stream")
             stream = container.streams.audio[0]
             expected = math.ceil(_duration(container, stream) * SAMPLE_RATE) + SAMPLE_RATE
             resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
@@ -236,7 +238,7 @@ def _blocks(path: Path) -> Iterator[tuple[Samples, int]]:
             for out in resampler.resample(None):
                 yield _mono(out), expected
     except av.FFmpegError as exc:
-        raise AudioUnreadable(f"{path.name}: {exc}") from exc
+        raise AudioUnreadable(f"{shown(path)}: {scrubbed(str(exc), path)}") from exc
 
 
 def _mono(frame: av.AudioFrame) -> Samples:

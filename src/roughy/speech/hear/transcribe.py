@@ -27,6 +27,7 @@ import numpy.typing as npt
 from faster_whisper import WhisperModel
 from faster_whisper.vad import VadOptions, get_speech_timestamps
 
+from roughy.media.inputs import MediaInput
 from roughy.speech.hear.align import ALIGNED_LANGUAGES, align
 from roughy.speech.hear.audio import Samples, Sound, decode, sound_of
 from roughy.speech.hear.models import model_label, prepare_model
@@ -53,7 +54,7 @@ _models_lock = threading.Lock()
 
 
 def transcribe_file(
-    path: Path,
+    path: MediaInput,
     *,
     model: str,
     models_dir: Path,
@@ -62,7 +63,8 @@ def transcribe_file(
     scratch: Path | None = None,
     window: float = WINDOW,
 ) -> tuple[Transcript, npt.NDArray[np.float32]]:
-    """The transcript of a media file, and its RMS level per 10 ms frame.
+    """The transcript of a media file (or a URL read with Range requests), and its RMS level
+    per 10 ms frame.
 
     The audio is decoded once into an unnamed temporary file in ``scratch`` (the system's
     temporary directory by default; 230 MB an hour), removed when done.
