@@ -19,7 +19,7 @@ import pytest
 from roughy.db import Database
 from roughy.speech.types import Span
 from roughy.timelines.frames import SourceMedia, frame_ranges
-from tests.conftest import Server, ffmpeg, start_server, start_worker
+from tests.conftest import S3, Server, ffmpeg, start_server, start_worker
 from tests.helpers import (
     account_client,
     assert_envelope,
@@ -296,10 +296,15 @@ def long_video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
     return (d / "long.mp4").read_bytes()
 
 
-def _render_files(data_dir: Path, render_id: str) -> list[Path]:
-    blobs = data_dir / "blobs"
+def _render_files(server: Server, render_id: str) -> list[str]:
+    """The render's files in the server's store: its directory, or its prefix of the bucket."""
+    url = server.environ.get("ROUGHY_STORAGE_URL", "")
+    if url.startswith("s3://") and S3:
+        prefix = url.removeprefix("s3://").partition("/")[2]
+        return [k for k in S3[0].keys(f"{prefix}/") if f"render-{render_id}" in k]
+    blobs = server.data_dir / "blobs"
     return [
-        p
+        str(p)
         for p in (
             blobs / "objects" / f"render-{render_id}",
             blobs / "uploads" / f"render-{render_id}",
@@ -330,7 +335,7 @@ def test_cancelling_a_running_render_stops_it_and_leaves_no_file(
     assert r.json()["state"] == "cancelled" and r.json()["download_url"] is None
     assert_envelope(client.post(f"/v1/renders/{render['id']}/cancel"), 409, "conflict")
     deadline = time.monotonic() + 10  # the encoder stops, the partial file goes
-    while _render_files(server.data_dir, render["id"]):
+    while _render_files(server, render["id"]):
         assert time.monotonic() < deadline, "the cancelled render's file stayed"
         time.sleep(0.2)
     assert client.get(f"/v1/renders/{render['id']}").json()["state"] == "cancelled"
@@ -377,12 +382,12 @@ def test_deleting_the_asset_deletes_its_renders_and_their_files(
     asset_id = ready_asset(client, project["id"], media["mp4"].read_bytes())
     render = _render(client, {"asset_id": asset_id, "output": {"format": "m4a"}})
     assert wait_for(client, f"/v1/renders/{render['id']}", DONE)["state"] == "completed"
-    assert _render_files(server.data_dir, render["id"])
+    assert _render_files(server, render["id"])
     assert client.delete(f"/v1/assets/{asset_id}").status_code == 204
     assert_envelope(client.get(f"/v1/renders/{render['id']}"), 404, "not_found")
     assert client.get("/v1/renders", params={"asset_id": asset_id}).json()["total"] == 0
     deadline = time.monotonic() + 30
-    while _render_files(server.data_dir, render["id"]):
+    while _render_files(server, render["id"]):
         assert time.monotonic() < deadline, "the render's file stayed"
         time.sleep(0.2)
 

@@ -41,6 +41,7 @@ STATUS_OF: dict[str, int] = {
     "upload_locked": 423,
     "checksum_mismatch": 460,
     "internal_error": 500,
+    "service_unavailable": 503,
     "insufficient_storage": 507,
 }
 

@@ -15,6 +15,7 @@ from roughy.db import parse_id
 from roughy.errors import ApiError, error_responses
 from roughy.runtime import Runtime, get_runtime
 from roughy.schemas import path_id
+from roughy.storage.base import LocalPaths
 from roughy.uploads import checksum, creation, recovery, service
 from roughy.uploads import metadata as tus_metadata
 from roughy.uploads.access import Caller, UploadCaller
@@ -31,6 +32,9 @@ from roughy.uploads.protocol import (
 
 router = APIRouter(prefix="/uploads", tags=["uploads"])
 HEAD_GRACE_SECONDS = 0.05  # how long a HEAD lets a running PATCH show that its client is gone
+# A PATCH sees its client gone only once it has read what the client had sent; on a store across
+# the network it reads at the pace of its part uploads (8 MiB and up each), so it gets longer.
+REMOTE_HEAD_GRACE_SECONDS = 2.0
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
@@ -119,7 +123,8 @@ async def head_upload(
     """The authoritative offset to resume from. A finished upload answers offset = length."""
     require_tus_resumable(request.headers)
     uid = path_id(upload_id, "Upload")
-    await rt.locks.settled(uid, grace=HEAD_GRACE_SECONDS, wait=rt.settings.upload_lock_wait_seconds)
+    grace = HEAD_GRACE_SECONDS if isinstance(rt.store, LocalPaths) else REMOTE_HEAD_GRACE_SECONDS
+    await rt.locks.settled(uid, grace=grace, wait=rt.settings.upload_lock_wait_seconds)
     if recovery.pending(rt, uid):  # bytes a killed server wrote: counted before answering
         async with rt.locks.hold_if_free(uid) as free:
             if free:

@@ -10,7 +10,9 @@ upload another node is writing waits for the lease and gets ``423 upload_locked`
 come free in time. Each lease carries a fencing token (a per-upload counter); a holder renews
 its lease while it writes and checks its token before acknowledging an offset, so a node that
 stalled past its lease cannot count bytes after another node took the upload over. The offset
-update itself stays conditional (see the upload service) beneath all this.
+update itself stays conditional (see the upload service) beneath all this. With Redis not
+answering, a PATCH answers ``503 service_unavailable`` (nothing written, nothing counted); a
+holder that cannot renew stops and counts nothing more.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 LEASE_SECONDS = 10.0  # what a node killed mid-PATCH holds its uploads up for
+REDIS_TIMEOUT_SECONDS = 5.0  # an unreachable Redis fails a PATCH in this long, not a TCP timeout
 _RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"""
 _RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then
@@ -43,6 +46,14 @@ class LeaseLost(ApiError):
         )
 
 
+def lock_unavailable() -> ApiError:
+    return ApiError(
+        "service_unavailable",
+        "The lock service (Redis) that guards uploads across nodes does not answer; retry shortly.",
+        headers={"Retry-After": "5"},
+    )
+
+
 class Leases:
     """Per-upload leases with fencing tokens in Redis, shared by every node."""
 
@@ -50,8 +61,11 @@ class Leases:
         from redis import Redis as SyncRedis
         from redis.asyncio import Redis
 
-        self._redis: Redis = Redis.from_url(url)
-        self._sync: SyncRedis = SyncRedis.from_url(url)
+        wait = REDIS_TIMEOUT_SECONDS
+        self._redis: Redis = Redis.from_url(url, socket_timeout=wait, socket_connect_timeout=wait)
+        self._sync: SyncRedis = SyncRedis.from_url(
+            url, socket_timeout=wait, socket_connect_timeout=wait
+        )
         self._namespace = namespace
         self.lease_ms = int(lease_seconds * 1000)
 
@@ -59,20 +73,43 @@ class Leases:
         return f"{self._namespace}:upload-lock:{upload_id}"
 
     async def acquire(self, upload_id: str) -> int | None:
-        token = int(await self._redis.incr(f"{self._namespace}:upload-fence:{upload_id}"))
-        taken = await self._redis.set(self._key(upload_id), token, nx=True, px=self.lease_ms)
+        """A fencing token holding the upload, or None while another holds it; raises
+        ``service_unavailable`` when Redis does not answer."""
+        from redis.exceptions import RedisError
+
+        try:
+            token = int(await self._redis.incr(f"{self._namespace}:upload-fence:{upload_id}"))
+            taken = await self._redis.set(self._key(upload_id), token, nx=True, px=self.lease_ms)
+        except RedisError as exc:
+            raise lock_unavailable() from exc
         return token if taken else None
 
     async def renew(self, upload_id: str, token: int) -> bool:
-        renew = self._redis.eval(_RENEW, 1, self._key(upload_id), token, self.lease_ms)
-        return bool(await renew)
+        """Whether the lease is renewed (False too when Redis does not answer)."""
+        from redis.exceptions import RedisError
+
+        try:
+            renew = self._redis.eval(_RENEW, 1, self._key(upload_id), token, self.lease_ms)
+            return bool(await renew)
+        except RedisError:
+            return False
 
     async def release(self, upload_id: str, token: int) -> None:
-        await self._redis.eval(_RELEASE, 1, self._key(upload_id), token)
+        """Let go (when Redis does not answer, the lease lapses by itself)."""
+        from redis.exceptions import RedisError
+
+        with contextlib.suppress(RedisError):
+            await self._redis.eval(_RELEASE, 1, self._key(upload_id), token)
 
     def holds(self, upload_id: str, token: int) -> bool:
-        """Whether ``token`` still holds the upload (blocking: asked from a worker thread)."""
-        value = self._sync.get(self._key(upload_id))
+        """Whether ``token`` still holds the upload (blocking: asked from a worker thread);
+        raises ``service_unavailable`` when Redis cannot tell."""
+        from redis.exceptions import RedisError
+
+        try:
+            value = self._sync.get(self._key(upload_id))
+        except RedisError as exc:
+            raise lock_unavailable() from exc
         return value is not None and int(value) == token
 
 
