@@ -3,7 +3,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint test-deps test-sqlite test-postgresql test-s3 bench bench-upload bench-processing bench-cut bench-memory bench-render bench-webhooks clean
+.PHONY: run test lint test-deps test-sqlite test-postgresql test-s3 bench bench-upload bench-processing bench-cut bench-memory bench-render bench-webhooks bench-s3 clean
 
 $(STAMP): pyproject.toml
 	python3 -m venv $(VENV)
@@ -83,6 +83,12 @@ bench-render: $(STAMP)
 ## 4 workers (docs/benchmarks.md).
 bench-webhooks: $(STAMP)
 	$(PY) bench/webhooks_bench.py $(ARGS)
+
+## S3 storage (issue 23): a 2 GiB upload through two API nodes into Swift's s3api (one PATCH,
+## and 50 MiB PATCHes alternating between the nodes), eight at once, peak RSS at 256 MiB and
+## 2 GiB, S3 requests counted, against boto3's upload_file into the same bucket (about 10 min).
+bench-s3: $(STAMP)
+	$(PY) bench/s3_bench.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) .roughy tests/js/node_modules
