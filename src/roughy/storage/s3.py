@@ -29,7 +29,9 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+from collections import deque
 from collections.abc import Iterator, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
 READ_PIECE = 1024 * 1024
+PARTS_IN_FLIGHT = 4  # parts one writer sends at once (boto3's upload_file: 10)
 
 
 class StoredBytesMissing(RuntimeError):
@@ -76,12 +79,18 @@ def _missing(exc: Exception) -> bool:
 
 
 class S3UploadWriter:
-    """Appends to an upload: whole parts go to the store as they fill, the rest on persist."""
+    """Appends to an upload: whole parts go to the store as they fill, the rest on persist.
+
+    Up to ``PARTS_IN_FLIGHT`` parts are being sent at once, on the store's threads, while the
+    request goes on reading: a writer holds at most that many parts and the one filling, and a
+    slow store slows the request down. ``persist`` waits for every part sent: nothing is
+    acknowledged before its bytes are in the store."""
 
     def __init__(self, store: S3BlobStore, upload_id: str, offset: int, info: _Info) -> None:
         self._store, self._id, self._info = store, upload_id, info
         self._start = offset
         self._written = 0
+        self._sending: deque[Future[None]] = deque()
         self._tails = store._tails(upload_id)  # (part number, length) of incomplete parts
         self._load(offset)
         self._drop_tails_before(offset)
@@ -119,14 +128,33 @@ class S3UploadWriter:
             self._buffer += piece
             self._written += len(piece)
         while len(self._buffer) >= size or (self._buffer and self._position == length):
-            body = bytes(self._buffer[:size])
-            self._store._upload_part(
-                self._id, self._info, part_number(self._part_start, size), body
-            )
+            with memoryview(self._buffer) as view:
+                body = bytes(view[:size])
+            self._send(part_number(self._part_start, size), body)
             del self._buffer[:size]
             self._part_start += len(body)
 
+    def _send(self, number: int, body: bytes) -> None:
+        while len(self._sending) >= PARTS_IN_FLIGHT:
+            self._sending.popleft().result()  # the oldest part's failure, if it failed
+        store = self._store
+        self._sending.append(
+            store._senders.submit(store._upload_part, self._id, self._info, number, body)
+        )
+
+    def _sent(self) -> None:
+        """Every part handed over has been sent; raises the first failure."""
+        failures = []
+        while self._sending:
+            try:
+                self._sending.popleft().result()
+            except Exception as exc:
+                failures.append(exc)
+        if failures:
+            raise failures[0]
+
     def persist(self) -> None:
+        self._sent()
         if self._buffer:
             number = part_number(self._part_start, self._info.part_size)
             self._store._put_tail(self._id, number, bytes(self._buffer))
@@ -137,10 +165,14 @@ class S3UploadWriter:
         self._kept = self._position
 
     def rollback(self) -> None:
+        with contextlib.suppress(Exception):
+            self._sent()  # unacknowledged either way; a part sent again replaces it
         self._load(self._kept)
         self._written = self._kept - self._start
 
     def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self._sent()
         self._buffer = bytearray()
 
 
@@ -158,6 +190,7 @@ class S3BlobStore:
         self.prefix = location.prefix
         self.max_parts = max_parts
         self.presigned_downloads = presigned_downloads
+        self._senders = ThreadPoolExecutor(32, thread_name_prefix="s3-parts")
 
     # keys
     def _object(self, key: str) -> str:
