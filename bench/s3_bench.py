@@ -248,6 +248,7 @@ class Bench:
     def __init__(self, args: argparse.Namespace, work: Path) -> None:
         self.args, self.work = args, work
         self.results: list[Measured] = []
+        self.queue = ""
 
     def run(self) -> None:
         args, work = self.args, self.work
@@ -264,6 +265,7 @@ class Bench:
             self.client = s3.client()
             self.swift = SwiftLog(work / "s3" / "log" / "proxy-server.log", s3.bucket)
             cluster = Cluster(work / "nodes", s3, database)
+            self.queue = cluster.env["ROUGHY_QUEUE_NAME"]
             (work / "nodes").mkdir()
             for rnd in range(args.rounds):
                 order = ["boto3", "single", "alternating", "single-256M", "concurrent",
@@ -274,6 +276,7 @@ class Bench:
         finally:
             s3.stop()
             self._drop_database(database)
+            self._drop_queue()
 
     def _one(
         self, workload: str, rnd: int, source: ub.Source, small: ub.Source, cluster: Cluster
@@ -355,6 +358,19 @@ class Bench:
                 bad.append(f"{key}: {head['ContentLength']} bytes, ETag {head['ETag']}")
             self.client.delete_object(Bucket=self.s3.bucket, Key=key)
         return not bad, "; ".join(bad)
+
+    def _drop_queue(self) -> None:
+        """The run's queue in Redis (the finished uploads' processing jobs no worker took)."""
+        from redis import Redis
+
+        if not self.queue:
+            return
+        redis = Redis.from_url(REDIS)
+        name = self.queue.replace("-", "")
+        for key in redis.scan_iter(f"huey.*{name}*"):
+            redis.delete(key)
+        for key in redis.scan_iter(f"{self.queue}:*"):
+            redis.delete(key)
 
     def _database(self) -> str:
         name = f"roughy_s3_bench_{os.getpid()}"

@@ -14,6 +14,7 @@ from urllib.parse import urljoin
 
 import httpx
 import pytest
+from redis import Redis
 
 from roughy.db import Database
 from roughy.storage.s3 import S3BlobStore, S3Location
@@ -156,5 +157,8 @@ def test_redis_down_while_taking_the_upload_lock_answers_503_and_the_upload_goes
                 time.sleep(0.5)
             assert r.status_code == 204, r.text
             assert head_offset(c, url) == half
+        # The upload's fencing counter goes by itself in time: no key left per upload ever made.
+        fence = f"{server.environ['ROUGHY_QUEUE_NAME']}:upload-fence:{url.rsplit('/', 1)[1]}"
+        assert 0 < Redis.from_url(REDIS_URL).ttl(fence) <= 24 * 3600
     finally:
         server.stop()

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
 
 LEASE_SECONDS = 10.0  # what a node killed mid-PATCH holds its uploads up for
+# An upload's token counter outlives any holder that may still be writing (a lease is seconds)
+# and then goes, rather than one key per upload ever made.
+FENCE_TTL_SECONDS = 24 * 3600
 REDIS_TIMEOUT_SECONDS = 5.0  # an unreachable Redis fails a PATCH in this long, not a TCP timeout
 _RENEW = """if redis.call('get', KEYS[1]) == ARGV[1] then
   return redis.call('pexpire', KEYS[1], ARGV[2]) else return 0 end"""
@@ -78,7 +81,12 @@ class Leases:
         from redis.exceptions import RedisError
 
         try:
-            token = int(await self._redis.incr(f"{self._namespace}:upload-fence:{upload_id}"))
+            fence = f"{self._namespace}:upload-fence:{upload_id}"
+            async with self._redis.pipeline(transaction=True) as pipe:
+                pipe.incr(fence)
+                pipe.expire(fence, FENCE_TTL_SECONDS)
+                counted, _ = await pipe.execute()
+            token = int(counted)
             taken = await self._redis.set(self._key(upload_id), token, nx=True, px=self.lease_ms)
         except RedisError as exc:
             raise lock_unavailable() from exc
