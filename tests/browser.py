@@ -2,9 +2,11 @@
 ``scripts/install-test-deps.sh``), driven headless by Playwright. Playwright's own browser
 downloads are never used.
 
-Use the fixtures by importing them into a test module (``from tests.browser import browser,
-page  # noqa: F401``) or a package's conftest. ``static_site`` serves a folder on a loopback
-port of its own: a page there is on another origin than the API.
+The fixtures are registered once, by tests/conftest.py (a fixture imported into two modules
+would be two fixtures, and two Playwrights at once). ``browser`` lives for one test module:
+Playwright's sync API runs an asyncio loop in this thread while it is open, and a later test's
+``asyncio.run`` would fail beside it. ``static_site`` serves a folder on a loopback port of its
+own: a page there is on another origin than the API.
 """
 
 from __future__ import annotations
@@ -19,15 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from playwright import sync_api as playwright_sync
 
 CHROMIUM = os.environ.get("ROUGHY_TEST_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 UPPY = Path(__file__).resolve().parent.parent / "src/roughy/web/static/vendor/uppy"
 
-playwright_sync = pytest.importorskip("playwright.sync_api")
 
-
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[playwright_sync.Browser]:
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: run scripts/install-test-deps.sh (Debian's chromium)")

@@ -30,6 +30,7 @@ from roughy.accounts import service as accounts
 from roughy.db import Database
 from roughy.migrate import upgrade
 from tests import s3server
+from tests.browser import browser, page, static_site  # noqa: F401 (registered here, once)
 from tests.s3server import S3Server
 
 POSTGRES_URL = os.environ.get(

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.browser import StaticSite, browser, page, playwright_sync, static_site  # noqa: F401
+from tests.browser import StaticSite, playwright_sync
 from tests.conftest import Server, ffmpeg
 
 PAGE = """<!doctype html>
@@ -78,8 +78,8 @@ def test_uppy_on_another_origin_uploads_with_endpoint_and_an_upload_token(
     api_key: str,
     project: dict[str, object],
     recording: Path,
-    static_site: StaticSite,  # noqa: F811
-    page: playwright_sync.Page,  # noqa: F811
+    static_site: StaticSite,
+    page: playwright_sync.Page,
 ) -> None:
     # The page's own server makes the asset with the key, and hands the page only the token.
     made = client.post(

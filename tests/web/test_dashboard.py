@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.browser import ARTIFACTS, browser, page, playwright_sync  # noqa: F401
+from tests.browser import ARTIFACTS, playwright_sync
 from tests.conftest import ROOT, Server, ffmpeg
 from tests.spoken import speak
 
@@ -29,7 +29,7 @@ CHUNK = 256 * 1024
 DOCS = ROOT / "docs" / "dashboard"
 
 
-def shot(page: playwright_sync.Page, name: str) -> None:  # noqa: F811
+def shot(page: playwright_sync.Page, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     path = ARTIFACTS / f"dashboard-{name}.png"
     page.screenshot(path=str(path), full_page=True)
@@ -72,7 +72,7 @@ def offset_of(client: httpx.Client, project_id: str) -> int:
     return int(r.headers.get("Upload-Offset", 0))
 
 
-def until(page: playwright_sync.Page, check: Any, what: str, timeout: float = 120) -> Any:  # noqa: F811
+def until(page: playwright_sync.Page, check: Any, what: str, timeout: float = 120) -> Any:
     """Polls ``check`` while the page goes on: Playwright's sync API runs route handlers only
     inside its own calls, so the wait between two checks is one of them."""
     deadline = time.monotonic() + timeout
@@ -89,7 +89,7 @@ def test_sign_in_upload_resume_review_override_render_download(
     api_key: str,
     recording: Path,
     tmp_path: Path,
-    page: playwright_sync.Page,  # noqa: F811
+    page: playwright_sync.Page,
 ) -> None:
     page.add_init_script(f"window.roughyUploadChunkBytes = {CHUNK}")
     sent: list[tuple[str, str, dict[str, str]]] = []
