@@ -234,18 +234,29 @@ class UploadLocks:
             await asyncio.sleep(0.1)
         hold._fence = lambda: leases.holds(upload_id, token)
 
+        done = asyncio.Event()
+
         async def keep() -> None:
-            while True:
-                await asyncio.sleep(leases.lease_ms / 3000)
+            while not done.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(done.wait(), leases.lease_ms / 3000)
+                    return
                 if not await leases.renew(upload_id, token):
                     hold.request_release()  # lapsed: stop reading; the fence refuses the count
                     return
 
+        # The keeper is told to stop, never cancelled: a cancellation that lands inside the
+        # Redis client's call can be swallowed there (the keeper then renewed on, and the PATCH
+        # awaiting it hung after its last byte was stored, 1 in ~100 PATCHes under load).
         keeper = asyncio.create_task(keep())
         try:
             yield
         finally:
-            keeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keeper
-            await asyncio.shield(leases.release(upload_id, token))
+            done.set()
+            await asyncio.wait({keeper}, timeout=REDIS_TIMEOUT_SECONDS + 1)
+            if not keeper.done():
+                keeper.cancel()  # a renewal stuck past its socket timeout; left to end alone
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(
+                    asyncio.shield(leases.release(upload_id, token)), REDIS_TIMEOUT_SECONDS + 1
+                )
