@@ -419,12 +419,17 @@ def summary(results: list[Measured], size: int) -> str:
                 f"- {workload}: {ratio:.2f}x {baseline.workload}'s throughput "
                 f"(goal >= {GOAL_RATIO}x: {verdict})"
             )
-    for limit in (10_000, 1_000):
-        part = part_size(size, limit)
-        lines.append(
-            f"- part arithmetic, {ub.human_size(size)} on {limit:,} parts: {part // MiB} MiB "
-            f"parts, {GiB / part:.0f} UploadPart requests per GiB"
-        )
+    for length in sorted({size, 50 * GiB}):
+        for limit in (10_000, 1_000):
+            part = part_size(length, limit)
+            lines.append(
+                f"- part arithmetic, {ub.human_size(length)} on {limit:,} parts: {part // MiB} "
+                f"MiB parts, {GiB / part:.1f} UploadPart requests per GiB"
+            )
+    for workload in ("single", "alternating", "concurrent", "boto3"):
+        if top := best(workload):
+            per_gib = sum(top.requests.values()) / (top.bytes / GiB)
+            lines.append(f"- S3 requests per GiB, {workload} (all kinds, measured): {per_gib:.1f}")
     loads = sorted({r.load_before for r in results} | {r.load_after for r in results})
     lines.append(f"- load average (1, 5, 15 min) seen during the run: {', '.join(loads)}")
     return "\n".join(lines)
