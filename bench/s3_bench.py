@@ -223,17 +223,10 @@ def patch_alternating(cluster: Cluster, path: str, source: ub.Source) -> tuple[b
     try:
         with source.path.open("rb") as f:
             while offset < source.size:
-                connection = connections[turn % 2]
                 length = min(CHUNK, source.size - offset)
-                connection.putrequest("PATCH", path, skip_accept_encoding=True)
-                for name, value in ub.patch_headers(cluster.key, offset).items():
-                    connection.putheader(name, value)
-                connection.putheader("Content-Length", str(length))
-                connection.endheaders()
-                assert connection.sock is not None
-                connection.sock.sendfile(f, offset, length)
-                response = connection.getresponse()
-                body = response.read()
+                response, body = ub.send_chunk(
+                    connections[turn % 2], path, cluster.key, f, offset, length
+                )
                 if response.status != 204:
                     return False, f"PATCH @{offset}: {response.status} {body[:200]!r}"
                 offset = int(response.headers["Upload-Offset"])

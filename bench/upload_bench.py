@@ -383,6 +383,22 @@ def upload_single(url: str, key: str, source: Source) -> Sent:
     return Sent(ok, 1, used, detail)
 
 
+def send_chunk(
+    connection: http.client.HTTPConnection, path: str, key: str, f: Any, offset: int, length: int
+) -> tuple[http.client.HTTPResponse, bytes]:
+    """One PATCH of ``length`` bytes of the file ``f`` from ``offset``, its body sent by
+    sendfile; the response and its body."""
+    connection.putrequest("PATCH", path, skip_accept_encoding=True)
+    for name, value in patch_headers(key, offset).items():
+        connection.putheader(name, value)
+    connection.putheader("Content-Length", str(length))
+    connection.endheaders()
+    assert connection.sock is not None
+    connection.sock.sendfile(f, offset, length)
+    response = connection.getresponse()
+    return response, response.read()
+
+
 def upload_chunked(url: str, key: str, source: Source, chunk: int) -> Sent:
     """PATCHes of ``chunk`` bytes on one keep-alive connection, each body sent by sendfile."""
     parts = urlsplit(url)
@@ -393,15 +409,7 @@ def upload_chunked(url: str, key: str, source: Source, chunk: int) -> Sent:
         with source.path.open("rb") as f:
             while offset < source.size:
                 length = min(chunk, source.size - offset)
-                connection.putrequest("PATCH", parts.path, skip_accept_encoding=True)
-                for name, value in patch_headers(key, offset).items():
-                    connection.putheader(name, value)
-                connection.putheader("Content-Length", str(length))
-                connection.endheaders()
-                assert connection.sock is not None
-                connection.sock.sendfile(f, offset, length)
-                response = connection.getresponse()
-                body = response.read()
+                response, body = send_chunk(connection, parts.path, key, f, offset, length)
                 patches += 1
                 if response.status != 204:
                     detail = f"PATCH @{offset}: {response.status} {body[:200]!r}"
