@@ -10,7 +10,9 @@ acknowledged offset: the store tells the two apart by the kernel's boot id.
 
 from __future__ import annotations
 
+import functools
 import logging
+from typing import cast
 
 from roughy.accounts.models import Account
 from roughy.assets.tasks import process_asset
@@ -26,7 +28,15 @@ log = logging.getLogger("roughy.uploads")
 
 def pending(rt: Runtime, upload_id: str) -> bool:
     """Whether the upload may hold bytes to recover (a stat; cheap enough for every request)."""
-    return isinstance(rt.store, Recovering) and rt.store.unacknowledged(upload_id)
+    store = rt.store
+    return _recovers(type(store)) and cast(Recovering, store).unacknowledged(upload_id)
+
+
+@functools.cache
+def _recovers(store_type: type) -> bool:
+    """Whether a store of this type is :class:`Recovering` (asked once per type: a protocol's
+    ``isinstance`` inspects every member each time, and every HEAD asks)."""
+    return issubclass(store_type, Recovering)
 
 
 def recover(rt: Runtime, account: Account, upload_id: str) -> None:
