@@ -197,7 +197,7 @@ def test_the_progress_bar_shows_bytes_speed_and_time_left(
     text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", shown.stderr)
     assert "long talk.mp4" in text
     assert re.search(r"\d+\.\d+/\d+\.\d+ MB", text), text[-500:]
-    assert re.search(r"\d+(\.\d+)? [kM]B/s", text), text[-500:]
+    assert re.search(r"\d+(\.\d+)? [kMG]B/s", text), text[-500:]
     assert re.search(r"-:--:--|0:00:\d\d", text), text[-500:]
 
 
