@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from roughy.storage.base import BlobStore
+from roughy.storage.base import BlobStore, UploadBusy
 from roughy.storage.files import ObjectFiles
 from roughy.storage.local import LocalBlobStore
 from roughy.storage.s3parts import MIB
@@ -222,11 +222,17 @@ def test_a_stale_writer_cannot_spoil_what_another_writer_acknowledged(
     """A node that stalled past its lease writes on while another node took the upload over
     (only a store shared by machines lets two writers open one upload): its late incomplete
     part, shorter than what the new writer acknowledged, leaves the acknowledged bytes whole."""
-    if isinstance(store, LocalBlobStore):
-        pytest.skip("one machine's store refuses a second writer (UploadBusy)")
     length = 20 * MIB
     data = os.urandom(length)
     upload_id = str(uuid.uuid4())
+    if isinstance(store, LocalBlobStore):  # one machine's store refuses the second writer
+        first = store.open_upload(upload_id, 0, length=length, recoverable=False)
+        try:
+            with pytest.raises(UploadBusy):
+                store.open_upload(upload_id, 0, length=length, recoverable=False)
+        finally:
+            first.close()
+        return
     stale = store.open_upload(upload_id, 0, length=length, recoverable=False)
     stale.write([data[: 3 * MIB]])
     stale.persist()  # acknowledged at 3 MiB; then the node stalls
